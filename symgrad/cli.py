@@ -1,0 +1,114 @@
+"""The command line: a thin face over the API. Errors are one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import SymgradError
+from .graph import GRANULARITIES
+from .naming import STYLES
+from .parsing import parse
+from .solve import solve
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own messages, one line and exit 2 as ours
+        self.exit(EXIT_USAGE, f"symgrad: error: {message} (see symgrad {self.prog.split()[-1]} --help)\n")
+
+
+def _read_source(arg: str) -> str:
+    """EXPR itself, '-' for standard input, or '@path' for a file."""
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        path = Path(arg[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise SymgradError(f"cannot read {path}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise SymgradError(f"cannot read {path}: it is not UTF-8 text") from None
+    return arg
+
+
+def _parse_point(items: Sequence[str]) -> dict | None:
+    if not items:
+        return None
+    point = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise SymgradError(f"--at {item}: write NAME=VALUE, for example --at x=-2")
+        if name in point:
+            raise SymgradError(f"--at {item}: {name} is given twice")
+        try:
+            number = parse(value)
+        except SymgradError as err:
+            raise SymgradError(f"--at {item}: {err}") from None
+        if number.free_symbols:
+            raise SymgradError(f"--at {item}: the value must be a number, not an expression in "
+                               f"{', '.join(sorted(s.name for s in number.free_symbols))}")
+        point[name] = number
+    return point
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    solution = solve(
+        _read_source(args.expr), _parse_point(args.at), names=args.names, granularity=args.granularity
+    )
+    result = solution.check() if args.check else None
+    if args.format == "json":
+        print(json.dumps(solution.to_dict(result), indent=2, ensure_ascii=False))
+    elif args.format == "latex":
+        print(solution.latex(), end="")
+    elif args.format == "python":
+        print(solution.python(), end="")
+    else:
+        print(solution.table(result))
+    return 1 if result is not None and not result.ok else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symgrad", description="Teach and test the chain rule and backpropagation.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser(
+        "solve",
+        help="stage an expression or program; forward and backward passes",
+        description="Stage an expression or a staged program into named intermediate variables and "
+        "run the forward and backward passes.",
+    )
+    p.add_argument("expr", metavar="EXPR", help="an expression, a staged program, '-' for stdin, '@path' for a file")
+    p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
+                   help="a value for an input (repeat for each input)")
+    p.add_argument("--names", choices=STYLES, default="letters", help="naming style of intermediate variables")
+    p.add_argument("--granularity", choices=GRANULARITIES, default=None,
+                   help="fine: every primitive gate; coarse: sigmoid and dot products whole "
+                   "(default: fine for an expression, coarse for a program)")
+    p.add_argument("--format", choices=("text", "json", "latex", "python"), default="text")
+    p.add_argument("--check", action="store_true",
+                   help="compare the backward pass with finite differences (exit 1 on a mismatch)")
+    p.set_defaults(func=cmd_solve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SymgradError as err:
+        print(f"symgrad: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print("symgrad: error: the input is nested too deeply to handle", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

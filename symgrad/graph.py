@@ -1,0 +1,313 @@
+"""Expression or staged program -> Graph: ordered stages, one gate each, shared subexpressions once.
+
+Staging walks the SymPy tree once, bottom-up, and asks the gate table for each node's gate;
+granularity decides how far composite gates are split (fine: every primitive, as the seed's
+sigmoid circuit; coarse: sigmoid and dot products whole, as the seed's pseudocode). Names are
+given afterwards by naming.py, so the shape of a graph never depends on its names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Union
+
+import sympy
+from sympy import Expr, S, Symbol
+
+from .errors import StagingError
+from .functions import sigmoid
+from .gates import FUNCTION_GATES, gate
+from .naming import assign_names
+from .parsing import Program, natural_key, symbol
+
+Granularity = Literal["fine", "coarse"]
+GRANULARITIES = ("fine", "coarse")
+
+Ref = Union[int, str]  # a stage number while staging, or an input's name
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One named intermediate variable: ``name = expr``, computed by gate ``op`` from ``args``."""
+
+    name: str
+    op: str
+    args: tuple[str, ...]
+    params: tuple[Expr, ...]
+    expr: Expr  # the definition in the symbols of args, e.g. g*z
+
+    @property
+    def label(self) -> str:
+        """The text on this gate in a graph picture ("+", "*-1", "exp", "1/x", ...)."""
+        return gate(self.op).label(self.params)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A computation as ordered stages; every arg of a stage is an input or an earlier stage."""
+
+    inputs: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    output: str
+    symbols: Mapping[str, Symbol] = field(repr=False)  # every node's name -> its SymPy symbol
+    source: Expr = field(repr=False)  # the whole computation in the inputs alone
+
+    def stage(self, name: str) -> Stage:
+        for s in self.stages:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def sym(self, name: str) -> Symbol:
+        return self.symbols[name]
+
+    def consumers(self) -> dict[str, tuple[str, ...]]:
+        """For each node, the stages that read it, in stage order (fan-out shows here)."""
+        readers: dict[str, list[str]] = {n: [] for n in (*self.inputs, *(s.name for s in self.stages))}
+        for s in self.stages:
+            for a in dict.fromkeys(s.args):
+                readers[a].append(s.name)
+        return {n: tuple(r) for n, r in readers.items()}
+
+
+@dataclass(frozen=True)
+class RawStage:
+    """A stage before naming: arguments are stage numbers or input names."""
+
+    op: str
+    args: tuple[Ref, ...]
+    params: tuple[Expr, ...]
+    name: str | None = None  # a name the user gave (staged programs)
+
+
+class _Stager:
+    """Builds RawStages bottom-up from SymPy trees, sharing equal subtrees (a DAG, not a tree)."""
+
+    def __init__(self, granularity: Granularity, known: Mapping[Symbol, Ref]):
+        if granularity not in GRANULARITIES:
+            raise StagingError(f"granularity must be one of {', '.join(GRANULARITIES)}, not '{granularity}'")
+        self.fine = granularity == "fine"
+        self.stages: list[RawStage] = []
+        self.memo: dict[Expr, Ref] = dict(known)
+        self.keys: dict[tuple, int] = {}
+
+    # -- helpers ---------------------------------------------------------------
+    def emit(self, op: str, args: tuple[Ref, ...], params: tuple = ()) -> int:
+        key = (op, args, params)
+        if key in self.keys:  # the same gate on the same nodes is the same value
+            return self.keys[key]
+        self.stages.append(RawStage(op, args, tuple(sympy.sympify(p) for p in params)))
+        self.keys[key] = len(self.stages) - 1
+        return self.keys[key]
+
+    def chain(self, op: str, refs: list[Ref], params: tuple) -> Ref:
+        """Combine refs with a binary gate (fine) or one n-ary gate (coarse)."""
+        if len(refs) == 1:
+            return refs[0]
+        if not self.fine:
+            return self.emit(op, tuple(refs), params)
+        acc = refs[0]
+        for r in refs[1:]:
+            acc = self.emit(op, (acc, r), params)
+        return acc
+
+    @staticmethod
+    def ordered(terms) -> list[Expr]:
+        """Compound terms before plain names, as the seeds write h + x and g * z."""
+        return sorted(terms, key=lambda t: 0 if not t.is_Symbol else 1)
+
+    # -- the walk --------------------------------------------------------------
+    def node(self, expr: Expr) -> Ref:
+        """The ref of the stage (or input) computing expr; expr must depend on some input."""
+        if expr in self.memo:
+            return self.memo[expr]
+        if expr.is_Symbol:
+            self.memo[expr] = expr.name
+            return expr.name
+        handler = self.HANDLERS.get(type(expr).__name__)
+        if handler is None:
+            handler = _Stager._function if type(expr) in FUNCTION_GATES else None
+        if handler is None:
+            raise StagingError(
+                f"cannot stage '{expr.func.__name__}' in {sympy.sstr(expr)}: no gate for it"
+            )
+        ref = handler(self, expr)
+        self.memo[expr] = ref
+        return ref
+
+    def constant(self, expr: Expr) -> bool:
+        return not expr.free_symbols
+
+    def _add(self, expr: Expr) -> Ref:
+        const = sum((t for t in expr.args if self.constant(t)), S.Zero)
+        terms = [t for t in expr.args if not self.constant(t)]
+        if len(terms) > 1 and all(t.could_extract_minus_sign() for t in terms) and const == 0:
+            return self.emit("neg", (self.node(-expr),))  # -(a + b) stays one negation
+        if not self.fine and self._is_dot(terms):
+            return self._dot(terms, const)
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        negative = [-t for t in terms if t.could_extract_minus_sign()]
+        if positive:
+            acc = self.chain("add", [self.node(t) for t in self.ordered(positive)], (S.Zero,))
+        else:
+            acc = self.emit("neg", (self.node(negative.pop(0)),))
+        for t in negative:
+            acc = self.emit("sub", (acc, self.node(t)))
+        if const != 0:
+            acc = self.emit("add", (acc,), (const,))
+        return acc
+
+    def _is_dot(self, terms: list[Expr]) -> bool:
+        products = [t for t in terms if t.is_Mul and len(t.args) == 2 and not any(self.constant(a) for a in t.args)]
+        singles = [t for t in terms if not t.is_Mul and not t.could_extract_minus_sign()]
+        return len(products) >= 2 and len(products) + len(singles) == len(terms)
+
+    def _dot(self, terms: list[Expr], const: Expr) -> Ref:
+        products = [t for t in terms if t.is_Mul]
+        singles = [t for t in terms if not t.is_Mul]
+        args: list[Ref] = []
+        for p in products:
+            left, right = sorted(p.args, key=lambda a: natural_key(str(a)))
+            args += [self.node(left), self.node(right)]
+        args += [self.node(s) for s in singles]
+        return self.emit("dot", tuple(args), (len(products), const))
+
+    def _mul(self, expr: Expr) -> Ref:
+        coeff = sympy.Mul(*(a for a in expr.args if self.constant(a)))
+        factors = [a for a in expr.args if not self.constant(a)]
+        if coeff == -1:
+            rest = sympy.Mul(*factors)
+            return self.emit("neg", (self.node(rest),))
+        # x * (1/y): the numerator first, then reciprocals, as the seed writes num * invden
+        def is_reciprocal(f: Expr) -> bool:
+            return f.is_Pow and f.exp == -1
+
+        ordered = self.ordered([f for f in factors if not is_reciprocal(f)])
+        ordered += [f for f in factors if is_reciprocal(f)]
+        acc = self.chain("mul", [self.node(f) for f in ordered], (S.One,))
+        if coeff != 1:
+            acc = self.emit("mul", (acc,), (coeff,))
+        return acc
+
+    def _pow(self, expr: Expr) -> Ref:
+        base, exponent = expr.args
+        if self.constant(exponent):
+            if not self.fine and exponent == -1 and self._sigmoid_arg(base) is not None:
+                return self.emit("sigmoid", (self.node(self._sigmoid_arg(base)),))
+            if exponent == -1:
+                return self.emit("reciprocal", (self.node(base),))
+            if exponent == S.Half:
+                return self.emit("sqrt", (self.node(base),))
+            return self.emit("pow", (self.node(base),), (exponent,))
+        if self.constant(base):
+            return self.emit("cpow", (self.node(exponent),), (base,))
+        return self.emit("powv", (self.node(base), self.node(exponent)))
+
+    @staticmethod
+    def _sigmoid_arg(base: Expr) -> Expr | None:
+        """u when base is 1 + exp(-u), so 1/base is the sigmoid s(u) (coarse staging)."""
+        if base.is_Add and len(base.args) == 2 and S.One in base.args:
+            other = base.args[0] if base.args[1] == 1 else base.args[1]
+            if isinstance(other, sympy.exp):
+                return -other.args[0]
+        return None
+
+    def _function(self, expr: Expr) -> Ref:
+        op = FUNCTION_GATES[type(expr)]
+        if op == "sigmoid" and self.fine:  # every primitive: *-1, exp, +1, 1/x
+            inner = self.node(expr.args[0])
+            t = Symbol(f"_stage{inner}") if isinstance(inner, int) else Symbol(inner)
+            self.memo.setdefault(t, inner)
+            return self.node(1 / (1 + sympy.exp(-t)))
+        if op in ("max", "min"):
+            if op == "max" and len(expr.args) == 2 and S.Zero in expr.args:
+                other = [a for a in expr.args if a != 0][0]
+                return self.emit("relu", (self.node(other),))
+            variable = [a for a in expr.args if not self.constant(a)]
+            consts = tuple(a for a in expr.args if self.constant(a))
+            return self.emit(op, tuple(self.node(a) for a in variable), consts)
+        if op == "heaviside":
+            return self.emit(op, (self.node(expr.args[0]),), tuple(expr.args[1:]))
+        return self.emit(op, (self.node(expr.args[0]),))
+
+    HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
+
+
+def _inputs_of(expr: Expr) -> dict[str, Symbol]:
+    symbols = sorted(expr.free_symbols, key=lambda s: natural_key(s.name))
+    names: dict[str, Symbol] = {}
+    for s in symbols:
+        if s.name in names:
+            raise StagingError(f"two different symbols are both named '{s.name}'")
+        names[s.name] = s
+    return names
+
+
+def stage_expression(
+    expr: Expr,
+    *,
+    names: str = "letters",
+    granularity: Granularity = "fine",
+    output: str = "f",
+) -> Graph:
+    """Split a SymPy expression into a Graph of named stages."""
+    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+    if not isinstance(expr, Expr) or expr.has(sympy.zoo, sympy.nan, sympy.oo):
+        raise StagingError(f"{expr!s} is not a finite scalar expression")
+    inputs = _inputs_of(expr)
+    if not inputs:
+        raise StagingError(f"{sympy.sstr(expr)} has no variables to differentiate with respect to")
+    stager = _Stager(granularity, {})
+    ref = stager.node(expr)
+    raw = list(stager.stages)
+    if isinstance(ref, str):  # the expression is a bare input: one identity stage
+        raw.append(RawStage("id", (ref,), ()))
+        ref = len(raw) - 1
+    while output in inputs:  # f(x, f) is unusual but must not clash
+        output += "_out"
+    return _finish(raw, inputs, ref, expr, names, fixed={ref: output})
+
+
+def stage_program(
+    program: Program,
+    *,
+    names: str = "letters",
+    granularity: Granularity = "coarse",
+) -> Graph:
+    """Stage a program line by line; each line's result keeps its given name."""
+    inputs = {n: symbol(n) for n in program.inputs}
+    known: dict[Symbol, Ref] = {sym: name for name, sym in inputs.items()}
+    stager = _Stager(granularity, known)
+    fixed: dict[int, str] = {}
+    full: dict[Symbol, Expr] = {}
+    for line in program.assignments:
+        ref = stager.node(line.expr) if line.expr.free_symbols else None
+        if ref is None:
+            stager.stages.append(RawStage("const", (), (line.expr,)))
+            ref = len(stager.stages) - 1
+        elif isinstance(ref, str) or ref in fixed:  # an alias of an earlier node
+            stager.stages.append(RawStage("id", (ref if isinstance(ref, str) else fixed[ref],), ()))
+            ref = len(stager.stages) - 1
+        fixed[ref] = line.name
+        stager.memo[symbol(line.name)] = ref
+        full[symbol(line.name)] = line.expr.xreplace(full)
+    output_ref = next(r for r, n in fixed.items() if n == program.output)
+    source = full[symbol(program.output)]
+    return _finish(stager.stages, inputs, output_ref, source, names, fixed=fixed)
+
+
+def _finish(raw, inputs, output_ref, source, names, fixed) -> Graph:
+    stage_names = assign_names(raw, list(inputs), fixed, style=names)
+    symbols: dict[str, Symbol] = dict(inputs)
+    for n in stage_names:
+        symbols[n] = symbol(n)
+
+    def name_of(ref: Ref) -> str:
+        return ref if isinstance(ref, str) else stage_names[ref]
+
+    stages = []
+    for i, r in enumerate(raw):
+        args = tuple(name_of(a) for a in r.args)
+        expr = gate(r.op).build([symbols[a] for a in args], r.params)
+        stages.append(Stage(stage_names[i], r.op, args, r.params, expr))
+    return Graph(tuple(inputs), tuple(stages), stage_names[output_ref], symbols, source)

@@ -1,0 +1,20 @@
+"""Input limits: what keeps a hostile or mistyped string from costing unbounded time or memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked while reading text; every breach is a LimitError naming the column."""
+
+    max_length: int = 2000  # characters in one expression (one line of a program)
+    max_lines: int = 500  # lines in one staged program
+    max_depth: int = 60  # nesting of parentheses, function calls, powers and signs
+    max_digits: int = 30  # digits in one number literal
+    max_exponent: int = 1000  # |n| for a numeric exponent, and the decimal exponent of 1e-3 style
+    max_bits: int = 20000  # size of an exact number produced while reading (2^20000 at most)
+
+
+DEFAULT_LIMITS = Limits()

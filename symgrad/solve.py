@@ -1,0 +1,208 @@
+"""The public entry point: input (text, staged program or SymPy) -> staged graph, both passes, check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import sympy
+
+from .codegen import python_listing
+from .errors import SymgradError
+from .graph import Graph, Granularity, stage_expression, stage_program
+from .numeric import Check, check
+from .parsing import is_program, parse, parse_program
+from .passes import Number, Passes, Value, run, symbolic_gradient, to_number
+from .printing import latex, latex_name, sympy_syntax
+
+
+def to_graph(
+    source: str | sympy.Expr, *, names: str = "letters", granularity: Granularity | None = None
+) -> Graph:
+    """Stage text (an expression or a staged program) or a SymPy expression.
+
+    Granularity defaults to fine for an expression (every primitive, as a circuit diagram draws
+    it) and coarse for a staged program (its lines are already the stages the author chose).
+    """
+    if isinstance(source, str):
+        if is_program(source):
+            return stage_program(parse_program(source), names=names, granularity=granularity or "coarse")
+        return stage_expression(parse(source), names=names, granularity=granularity or "fine")
+    if isinstance(source, sympy.Basic):
+        return stage_expression(source, names=names, granularity=granularity or "fine")
+    raise SymgradError(f"expected text or a SymPy expression, got {type(source).__name__}")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A staged computation, and its forward and backward passes when a point is given."""
+
+    graph: Graph
+    point: Mapping[str, sympy.Expr] | None = None
+    passes: Passes | None = field(default=None, repr=False)
+
+    @cached_property
+    def gradient(self) -> dict[str, sympy.Expr]:
+        """d output / d input, symbolic in the inputs alone."""
+        return symbolic_gradient(self.graph)
+
+    def check(self, samples: int = 3, seed: int = 0) -> Check:
+        """Finite differences against the backward pass, at the point and at random points."""
+        return check(self.graph, self.point, samples=samples, seed=seed)
+
+    def value(self, name: str) -> Value | None:
+        return None if self.passes is None else self.passes.values[name]
+
+    def grad(self, name: str) -> Value | None:
+        return None if self.passes is None else self.passes.grads[name]
+
+    def python(self) -> str:
+        """Runnable forward/backward code in the seeds' style."""
+        return python_listing(self.graph, self.point)
+
+    # -- the JSON contract of `symgrad solve --format json` ------------------------------------
+    def to_dict(self, check_result: Check | None = None) -> dict[str, Any]:
+        g = self.graph
+
+        def num(v: Value | None) -> float | None:
+            return None if v is None else v.approx
+
+        def exact(v: Value | None) -> str | None:
+            return None if v is None or v.exact is None else sympy_syntax(v.exact)
+
+        locals_ = {}
+        for edge in self.passes.locals if self.passes else ():
+            locals_.setdefault(edge.stage, {})[edge.arg] = edge
+        if not self.passes:
+            from .passes import local_derivatives
+
+            for st, arg, d in local_derivatives(g):
+                locals_.setdefault(st, {})[arg] = d
+        stages = []
+        for s in g.stages:
+            local = {
+                a: sympy_syntax(e.symbolic if hasattr(e, "symbolic") else e)
+                for a, e in locals_.get(s.name, {}).items()
+            }
+            stages.append({
+                "name": s.name, "op": s.op, "args": list(s.args), "expr": sympy_syntax(s.expr),
+                "value": num(self.value(s.name)), "exact": exact(self.value(s.name)),
+                "grad": num(self.grad(s.name)), "grad_exact": exact(self.grad(s.name)),
+                "local": local,
+            })
+        result: dict[str, Any] = {
+            "expression": sympy_syntax(g.source),
+            "inputs": {n: (sympy_syntax(self.point[n]) if self.point else None) for n in g.inputs},
+            "stages": stages,
+            "output": {"name": g.output, "value": num(self.value(g.output)), "exact": exact(self.value(g.output))},
+            "gradient": {
+                n: {"value": num(self.grad(n)), "exact": exact(self.grad(n)),
+                    "symbolic": sympy_syntax(self.gradient[n])}
+                for n in g.inputs
+            },
+        }
+        if check_result is not None:
+            result["check"] = {
+                "ok": check_result.ok,
+                "max_rel_error": check_result.max_rel_error,
+                "tolerance": check_result.tolerance,
+                "points": [
+                    {"point": p.point, "inputs": {
+                        c.name: {"backprop": c.backprop, "finite_difference": c.finite_difference,
+                                 "rel_error": c.rel_error} for c in p.inputs}}
+                    for p in check_result.points
+                ],
+            }
+        return result
+
+    # -- text and LaTeX tables --------------------------------------------------------------
+    def table(self, check_result: Check | None = None) -> str:
+        """A readable forward/backward table."""
+        g = self.graph
+        out = g.output
+        lines = [f"{out}({', '.join(g.inputs)}) = {sympy_syntax(g.source)}"]
+        if self.point:
+            lines.append("at " + ", ".join(f"{n} = {sympy_syntax(self.point[n])}" for n in g.inputs))
+        rows = [("stage", "gate", "value", f"d{out}/d·")]
+        for n in g.inputs:
+            rows.append((n, "input", _show(self.value(n)), _show(self.grad(n))))
+        for s in g.stages:
+            rows.append((f"{s.name} = {sympy_syntax(s.expr)}", s.label, _show(self.value(s.name)),
+                         _show(self.grad(s.name))))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines.append("")
+        for i, r in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        lines.append("")
+        lines.append("gradient")
+        for n in g.inputs:
+            tail = f" = {_show(self.grad(n))}" if self.passes else ""
+            lines.append(f"  d{out}/d{n} = {sympy_syntax(self.gradient[n])}{tail}")
+        if check_result is not None:
+            verdict = "ok" if check_result.ok else "MISMATCH"
+            lines.append("")
+            lines.append(
+                f"check: finite differences at {len(check_result.points)} point(s), "
+                f"max relative error {check_result.max_rel_error:.1e} ({verdict}, tolerance {check_result.tolerance:.0e})"
+            )
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        """The forward/backward table as a LaTeX tabular (compiles with plain LaTeX)."""
+        g = self.graph
+        out = latex_name(g.output)
+        rows = [r"\begin{tabular}{lll}", r"\hline",
+                rf"stage & value & $\partial {out}/\partial\,\cdot$ \\", r"\hline"]
+        for n in g.inputs:
+            rows.append(rf"${latex_name(n)}$ & {_tex(self.value(n))} & {_tex(self.grad(n))} \\")
+        for s in g.stages:
+            definition = f"{latex_name(s.name)} = {latex(s.expr)}"
+            rows.append(rf"${definition}$ & {_tex(self.value(s.name))} & {_tex(self.grad(s.name))} \\")
+        rows += [r"\hline", r"\end{tabular}"]
+        grads = [
+            rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} &= {latex(self.gradient[n])}"
+            + (rf" = {_tex_num(self.grad(n))}" if self.passes else "")
+            for n in g.inputs
+        ]
+        rows += ["", r"\begin{align*}", " \\\\\n".join(grads), r"\end{align*}"]
+        return "\n".join(rows) + "\n"
+
+
+def _show(v: Value | None) -> str:
+    if v is None:
+        return ""
+    if v.exact is not None and (v.exact.is_Rational):
+        return sympy_syntax(v.exact)
+    text = f"{v.approx:.6g}"
+    return f"{text} = {sympy_syntax(v.exact)}" if v.exact is not None and len(sympy_syntax(v.exact)) < 40 else text
+
+
+def _tex_num(v: Value | None) -> str:
+    if v is None:
+        return ""
+    if v.exact is not None and v.exact.is_Rational:
+        return latex(v.exact)
+    return f"{v.approx:.4g}".replace("e", r"\times 10^{") + ("}" if "e" in f"{v.approx:.4g}" else "")
+
+
+def _tex(v: Value | None) -> str:
+    return "" if v is None else f"${_tex_num(v)}$"
+
+
+def solve(
+    source: str | sympy.Expr,
+    at: Mapping[str, Number] | None = None,
+    *,
+    names: str = "letters",
+    granularity: Granularity | None = None,
+) -> Solution:
+    """Stage ``source`` and, given a point ``at`` (a value for every input), run both passes there."""
+    graph = to_graph(source, names=names, granularity=granularity)
+    if at is None:
+        return Solution(graph)
+    point = {str(k): to_number(v, str(k)) for k, v in at.items()}
+    passes = run(graph, point)
+    return Solution(graph, {n: point[n] for n in graph.inputs}, passes)
