@@ -8,8 +8,8 @@ Adding a gate is adding a row here and, if SymPy spells it differently, a line i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import sympy
 from sympy import Expr, Heaviside, Integer, S

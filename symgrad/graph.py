@@ -8,14 +8,14 @@ given afterwards by naming.py, so the shape of a graph never depends on its name
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Union
+from typing import Literal
 
 import sympy
 from sympy import Expr, S, Symbol
 
 from .errors import StagingError
-from .functions import sigmoid
 from .gates import FUNCTION_GATES, gate
 from .naming import assign_names
 from .parsing import Program, natural_key, symbol
@@ -23,7 +23,7 @@ from .parsing import Program, natural_key, symbol
 Granularity = Literal["fine", "coarse"]
 GRANULARITIES = ("fine", "coarse")
 
-Ref = Union[int, str]  # a stage number while staging, or an input's name
+Ref = int | str  # a stage number while staging, or an input's name
 
 
 @dataclass(frozen=True)

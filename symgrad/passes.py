@@ -8,9 +8,9 @@ local gradient into each argument (the seeds' ``dx +=``). Floats come from a par
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
 
 import sympy
 from sympy import Expr, Float, S
@@ -92,7 +92,9 @@ def local_derivatives(graph: Graph) -> tuple[tuple[str, str, Expr], ...]:
 
 def _approx(expr: Expr, where: str) -> Float:
     value = expr.evalf(PRECISION) if not expr.is_Float else expr
-    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or not value.is_real:
+    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise EvaluationError(f"{where} is undefined at this point (division by zero or an infinite value)")
+    if not value.is_real:
         raise EvaluationError(f"{where} is not a real number at this point (it is {sympy.sstr(expr)})")
     if not value.is_Float:
         value = Float(value, PRECISION)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import sympy
 
 from .codegen import python_listing
 from .errors import SymgradError
-from .graph import Graph, Granularity, stage_expression, stage_program
+from .graph import Granularity, Graph, stage_expression, stage_program
 from .numeric import Check, check
 from .parsing import is_program, parse, parse_program
 from .passes import Number, Passes, Value, run, symbolic_gradient, to_number
@@ -133,7 +134,8 @@ class Solution:
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines.append("")
         for i, r in enumerate(rows):
-            lines.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+            cells = [c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))]
+            lines.append("  ".join(cells).rstrip())
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         lines.append("")
@@ -146,7 +148,8 @@ class Solution:
             lines.append("")
             lines.append(
                 f"check: finite differences at {len(check_result.points)} point(s), "
-                f"max relative error {check_result.max_rel_error:.1e} ({verdict}, tolerance {check_result.tolerance:.0e})"
+                f"max relative error {check_result.max_rel_error:.1e} "
+                f"({verdict}, tolerance {check_result.tolerance:.0e})"
             )
         return "\n".join(lines)
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from functools import lru_cache
 from importlib.resources import files
-from typing import Iterable
 
 import sympy
-from sympy.core.parameters import distribute
 from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from sympy.core.parameters import distribute
 
 from ..errors import LimitError, ParseError
 from ..functions import relu, sigmoid
