@@ -14,7 +14,7 @@ from .errors import SymgradError
 from .graph import Granularity, Graph, stage_expression, stage_program
 from .numeric import Check, check
 from .parsing import is_program, parse, parse_program
-from .passes import Number, Passes, Value, run, symbolic_gradient, to_number
+from .passes import Local, Number, Passes, Value, local_derivatives, run, symbolic_gradient, to_number
 from .printing import latex, latex_name, sympy_syntax
 
 
@@ -58,6 +58,13 @@ class Solution:
     def grad(self, name: str) -> Value | None:
         return None if self.passes is None else self.passes.grads[name]
 
+    @property
+    def locals(self) -> tuple[Local, ...]:
+        """Every edge's local derivative d stage / d arg, with its value when there is a point."""
+        if self.passes is not None:
+            return self.passes.locals
+        return tuple(Local(st, a, d, None) for st, a, d in local_derivatives(self.graph))
+
     def python(self) -> str:
         """Runnable forward/backward code in the seeds' style."""
         return python_listing(self.graph, self.point)
@@ -72,26 +79,20 @@ class Solution:
         def exact(v: Value | None) -> str | None:
             return None if v is None or v.exact is None else sympy_syntax(v.exact)
 
-        locals_ = {}
-        for edge in self.passes.locals if self.passes else ():
-            locals_.setdefault(edge.stage, {})[edge.arg] = edge
-        if not self.passes:
-            from .passes import local_derivatives
-
-            for st, arg, d in local_derivatives(g):
-                locals_.setdefault(st, {})[arg] = d
-        stages = []
-        for s in g.stages:
-            local = {
-                a: sympy_syntax(e.symbolic if hasattr(e, "symbolic") else e)
-                for a, e in locals_.get(s.name, {}).items()
+        locals_: dict[str, dict[str, Any]] = {}
+        for edge in self.locals:
+            locals_.setdefault(edge.stage, {})[edge.arg] = {
+                "symbolic": sympy_syntax(edge.symbolic), "value": num(edge.value), "exact": exact(edge.value),
             }
-            stages.append({
+        stages = [
+            {
                 "name": s.name, "op": s.op, "args": list(s.args), "expr": sympy_syntax(s.expr),
                 "value": num(self.value(s.name)), "exact": exact(self.value(s.name)),
                 "grad": num(self.grad(s.name)), "grad_exact": exact(self.grad(s.name)),
-                "local": local,
-            })
+                "local": locals_.get(s.name, {}),
+            }
+            for s in g.stages
+        ]
         result: dict[str, Any] = {
             "expression": sympy_syntax(g.source),
             "inputs": {n: (sympy_syntax(self.point[n]) if self.point else None) for n in g.inputs},
@@ -139,6 +140,12 @@ class Solution:
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         lines.append("")
+        lines.append("local derivatives (backward: upstream gradient times local, summed where a value fans out)")
+        for edge in self.locals:
+            shown = edge.value is not None and not edge.symbolic.is_Number
+            tail = f" = {_show(edge.value)}" if shown else ""
+            lines.append(f"  ∂{edge.stage}/∂{edge.arg} = {sympy_syntax(edge.symbolic)}{tail}")
+        lines.append("")
         lines.append("gradient")
         for n in g.inputs:
             tail = f" = {_show(self.grad(n))}" if self.passes else ""
@@ -151,6 +158,11 @@ class Solution:
                 f"max relative error {check_result.max_rel_error:.1e} "
                 f"({verdict}, tolerance {check_result.tolerance:.0e})"
             )
+            for p in check_result.points:
+                where = ", ".join(f"{n}={v:g}" for n, v in p.point.items())
+                worst = max(p.inputs, key=lambda c: c.rel_error)
+                lines.append(f"  at {where}: worst d{out}/d{worst.name} backprop {worst.backprop:.12g}, "
+                             f"finite difference {worst.finite_difference:.12g}, relative error {worst.rel_error:.1e}")
         return "\n".join(lines)
 
     def latex(self) -> str:

@@ -32,6 +32,10 @@ def test_json_contract_on_the_seed_example():
     ]
     for stage in data["stages"]:
         assert {"name", "op", "args", "expr", "value", "exact", "grad", "grad_exact"} <= set(stage)
+    assert data["stages"][1]["local"] == {
+        "g": {"symbolic": "z", "value": -4.0, "exact": "-4"},
+        "z": {"symbolic": "g", "value": 3.0, "exact": "3"},
+    }
     assert [(s["value"], s["exact"], s["grad"], s["grad_exact"]) for s in data["stages"]] == [
         (3.0, "3", -4.0, "-4"), (-12.0, "-12", 1.0, "1"), (-14.0, "-14", 1.0, "1"),
     ]
@@ -76,6 +80,7 @@ def test_text_table_shows_forward_and_backward_values():
     row = next(line for line in lines if line.startswith("h = g*z"))
     assert row.split()[-2:] == ["-12", "1"]
     assert "df/dx = z + 1 = -3" in r.stdout
+    assert "∂h/∂g = z = -4" in r.stdout and "∂h/∂z = g = 3" in r.stdout
 
 
 def test_reads_standard_input_and_files(tmp_path):
