@@ -19,6 +19,7 @@ from .errors import StagingError
 from .gates import FUNCTION_GATES, gate
 from .naming import assign_names
 from .parsing import Program, natural_key, symbol
+from .parsing.program import check_name
 
 Granularity = Literal["fine", "coarse"]
 GRANULARITIES = ("fine", "coarse")
@@ -237,6 +238,7 @@ def _inputs_of(expr: Expr) -> dict[str, Symbol]:
     symbols = sorted(expr.free_symbols, key=lambda s: natural_key(s.name))
     names: dict[str, Symbol] = {}
     for s in symbols:
+        check_name(s.name)  # names become variables of the generated code
         if s.name in names:
             raise StagingError(f"two different symbols are both named '{s.name}'")
         names[s.name] = s

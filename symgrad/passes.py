@@ -8,6 +8,7 @@ local gradient into each argument (the seeds' ``dx +=``). Floats come from a par
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -98,6 +99,8 @@ def _approx(expr: Expr, where: str) -> Float:
         raise EvaluationError(f"{where} is not a real number at this point (it is {sympy.sstr(expr)})")
     if not value.is_Float:
         value = Float(value, PRECISION)
+    if not math.isfinite(float(value)):
+        raise EvaluationError(f"{where} is too large for a floating-point number at this point ({value:.3e})")
     return value
 
 

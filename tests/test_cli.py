@@ -128,6 +128,7 @@ def test_latex_format_is_a_table_and_gradients():
         (["solve", "a = b\nb = x"], "'b' is used before it is defined"),
         (["solve", "x", "--names", "fancy"], "invalid choice: 'fancy'"),
         (["solve", "3"], "has no variables"),
+        (["solve", "exp(x)", "--at", "x=1000"], "too large for a floating-point number"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(args, message):

@@ -10,7 +10,7 @@ import sys
 import pytest
 import sympy
 
-from symgrad import StagingError, parse, solve, stage_expression, to_graph
+from symgrad import ParseError, StagingError, parse, solve, stage_expression, to_graph
 
 
 def shape(graph):
@@ -120,3 +120,21 @@ def test_graphs_are_identical_across_hash_seeds():
 def test_to_graph_defaults():
     assert to_graph("a = x + y\nf = a * s(x)").stages[-2].op == "sigmoid"
     assert to_graph("x + y").stages[0].op == "add"
+
+
+def test_sympy_symbols_must_have_usable_names():
+    with pytest.raises(ParseError, match="not a valid name"):
+        stage_expression(sympy.Symbol("x_{1}") + 1)
+
+
+def test_programs_split_lines_further_when_fine():
+    g = to_graph("dot = w*x + b\nf = s(dot)", granularity="fine")
+    assert [s.op for s in g.stages] == ["mul", "add", "neg", "exp", "add", "reciprocal"]
+    assert g.stages[1].name == "dot" and g.output == "f"
+
+
+def test_huge_exact_values_give_way_to_floats():
+    x = sympy.Symbol("x", real=True)
+    s = solve(sympy.Add(*[sympy.tanh(k * x) for k in range(1, 150)]), {"x": 1})
+    assert s.value("f").exact is None and s.grad("x").exact is None
+    assert abs(s.value("f").approx - sum(__import__("math").tanh(k) for k in range(1, 150))) < 1e-9
