@@ -86,6 +86,28 @@ def _unary(name, rule, func, derivative, label=None, prefix=None) -> Gate:
     )
 
 
+def _pick(larger: bool):
+    """Local derivatives of max (or min) as indicators; a tie goes to the earliest argument.
+
+    d max(a, b)/da = 1(a >= b), d max(a, b)/db = 1(b > a): at a tie one argument gets the whole
+    gradient, a valid subgradient (the seed: "we can use 0 or 1"), as PyTorch's max does.
+    """
+
+    def local(args: Args, out: Expr, params: Params) -> tuple[Expr, ...]:
+        values = [*args, *params]
+        partials = []
+        for i in range(len(args)):
+            factors = []
+            for j, other in enumerate(values):
+                if j != i:
+                    gap = values[i] - other if larger else other - values[i]
+                    factors.append(Heaviside(gap, 0 if j < i else 1))
+            partials.append(sympy.Mul(*factors))
+        return tuple(partials)
+
+    return local
+
+
 def _max_build(args: Args, params: Params) -> Expr:
     return sympy.Max(*args, *params)
 
@@ -181,9 +203,9 @@ GATES: dict[str, Gate] = {
         Gate("abs", "absolute value rule", build=lambda args, params: sympy.Abs(args[0]),
              local=_by_diff(lambda args, params: sympy.Abs(args[0])),
              label=lambda params: "|x|", word=lambda names, params: f"abs{names[0]}"),
-        Gate("max", "max rule (subgradient)", build=_max_build, local=_by_diff(_max_build),
+        Gate("max", "max rule (subgradient)", build=_max_build, local=_pick(larger=True),
              label=lambda params: "max", word=lambda names, params: "max" + "".join(names)),
-        Gate("min", "min rule (subgradient)", build=_min_build, local=_by_diff(_min_build),
+        Gate("min", "min rule (subgradient)", build=_min_build, local=_pick(larger=False),
              label=lambda params: "min", word=lambda names, params: "min" + "".join(names)),
         Gate("id", "identity", build=lambda args, params: args[0],
              local=lambda args, out, params: (S.One,), label=lambda params: "=",
