@@ -1,13 +1,15 @@
-"""Printers: SymPy syntax (JSON), Python (runnable listings) and LaTeX, extended for our functions and names."""
+"""Printers: SymPy syntax (JSON), readable text, Python (runnable listings) and LaTeX, extended for
+our functions, indicator subgradients, node names and pending derivatives."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import sympy
+from sympy import S
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.str import StrPrinter
 
 _INDEXED = re.compile(r"^([A-Za-z])_(\d+)$")
 _LETTER_DIGITS = re.compile(r"^([A-Za-z])(\d+)$")
@@ -31,9 +33,65 @@ def python(expr: sympy.Expr) -> str:
     return PythonPrinter().doprint(expr)
 
 
-def sympy_syntax(expr: sympy.Expr) -> str:
+def sympy_syntax(expr: sympy.Basic) -> str:
     """An expression in SymPy syntax (what str() gives), the format of every JSON string we print."""
     return sympy.sstr(expr, order=None)
+
+
+def indicator(expr: sympy.Heaviside) -> tuple[sympy.Expr, str, sympy.Expr] | None:
+    """Heaviside(a - b, 1) as (a, '>=', b) and Heaviside(u, 0) as (u, '>', 0): the 1(...) of the seeds.
+
+    None for Heaviside(u) with H(0) = 1/2, which no indicator spells exactly.
+    """
+    u = expr.args[0]
+    h0 = expr.args[1] if len(expr.args) > 1 else S.Half
+    op = {S.One: ">=", S.Zero: ">"}.get(h0)
+    if op is None:
+        return None
+    if u.is_Add and len(u.args) == 2:
+        positive = [t for t in u.args if not t.could_extract_minus_sign()]
+        negative = [-t for t in u.args if t.could_extract_minus_sign()]
+        if len(positive) == 1 and len(negative) == 1:
+            return positive[0], op, negative[0]
+    return u, op, S.Zero
+
+
+def _is_chain(expr: sympy.Mul) -> bool:
+    """A product of pending derivatives, built in chain order (printers would sort it otherwise)."""
+    return len(expr.args) > 1 and all(isinstance(a, sympy.Derivative) for a in expr.args)
+
+
+class TextPrinter(StrPrinter):
+    """Readable one-line text: d/dx[...] for a pending derivative, 1(x >= y) for an indicator."""
+
+    _default_settings = {**StrPrinter._default_settings, "partial": False}
+
+    def _print_Derivative(self, expr):
+        d = "∂" if self._settings["partial"] else "d"
+        variables = "".join(f"{d}{self._print(v)}" for v in expr.variables)
+        if expr.expr.is_Symbol:
+            return f"{d}{self._print(expr.expr)}/{variables}"
+        return f"{d}/{variables}[{self._print(expr.expr)}]"
+
+    def _print_Mul(self, expr):
+        if _is_chain(expr):  # df/df1 * df1/df2 * df2/dx in the order the chain runs
+            return "*".join(self._print(a) for a in expr.args)
+        return super()._print_Mul(expr)
+
+    def _print_ImmutableDenseMatrix(self, expr):
+        return "[" + ", ".join(self._print(e) for e in expr) + "]"
+
+    def _print_Heaviside(self, expr):
+        parts = indicator(expr)
+        if parts is None:
+            return super()._print_Function(expr)
+        a, op, b = parts
+        return f"1({self._print(a)} {op} {self._print(b)})"
+
+
+def text(expr: sympy.Basic, partial: bool = False) -> str:
+    """An expression as readable text for people (JSON uses sympy_syntax instead)."""
+    return TextPrinter({"partial": partial}).doprint(expr).replace("**", "^")
 
 
 def latex_name(name: str) -> str:
@@ -51,7 +109,36 @@ def latex_name(name: str) -> str:
     return rf"\mathit{{{escaped}}}"
 
 
-def latex(expr: sympy.Expr, names: Iterable[str] = ()) -> str:
-    """An expression as LaTeX, with node names printed by latex_name."""
-    symbol_names = {s: latex_name(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
-    return LatexPrinter({"symbol_names": symbol_names, "mul_symbol": "dot"}).doprint(expr)
+class TexPrinter(LatexPrinter):
+    """LaTeX with our node names, indicators 1(x >= y) and derivatives written df/dx."""
+
+    _default_settings = {**LatexPrinter._default_settings, "partial": False}
+
+    def _print_Symbol(self, expr, style="plain"):
+        return latex_name(expr.name)
+
+    def _print_Derivative(self, expr):
+        d = r"\partial " if self._settings["partial"] else "d"
+        below = " ".join(f"{d}{self._print(v)}" for v in expr.variables)
+        if expr.expr.is_Symbol:
+            return rf"\frac{{{d}{self._print(expr.expr)}}}{{{below}}}"
+        return rf"\frac{{{d}}}{{{below}}}\left({self._print(expr.expr)}\right)"
+
+    def _print_Mul(self, expr):
+        if _is_chain(expr):
+            return " ".join(self._print(a) for a in expr.args)
+        return super()._print_Mul(expr)
+
+    def _print_Heaviside(self, expr, exp=None):
+        parts = indicator(expr)
+        if parts is None:
+            return super()._print_Heaviside(expr, exp)
+        a, op, b = parts
+        tex_op = {">=": r"\geq", ">": ">"}[op]
+        body = rf"\mathbb{{1}}\left({self._print(a)} {tex_op} {self._print(b)}\right)"
+        return rf"{body}^{{{exp}}}" if exp else body
+
+
+def latex(expr: sympy.Basic, partial: bool = False) -> str:
+    """An expression as LaTeX (needs amsmath and amssymb for \\mathbb{1})."""
+    return TexPrinter({"partial": partial}).doprint(expr)

@@ -1,0 +1,148 @@
+"""Chain-rule derivations over a staged program, and gradients with their interpretation.
+
+For a program (f = 4 f1^2, f1 = f2 - 2, f2 = 5x^3 - x + 1) the derivative of the output with
+respect to an input is a sum over the paths from the output down to that input of the product
+of the local partials along the path: one path is the single-variable chain rule
+(df/dx = df/df1 · df1/df2 · df2/dx), several are the multivariate chain rule
+(df/du = ∂f/∂x ∂x/∂u + ∂f/∂y ∂y/∂u). Each partial, each path's term, the sum, the substitution
+back into the inputs and the final form are steps, checked like every other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy
+from sympy import Derivative, Expr, ImmutableMatrix, Symbol
+
+from ..errors import SymgradError
+from ..parsing import Program, symbol
+from ..printing import text
+from .core import Derivation, Step
+from .rules import derive, diff_steps
+
+
+class _Definitions:
+    """The program's names: each one's definition, and its full expression in the inputs."""
+
+    def __init__(self, program: Program):
+        self.inputs = {n: symbol(n) for n in program.inputs}
+        self.defs: dict[Symbol, Expr] = {}
+        self.full: dict[Symbol, Expr] = {}
+        for a in program.assignments:
+            name = symbol(a.name)
+            self.defs[name] = a.expr
+            self.full[name] = a.expr.xreplace(self.full)
+        self.output = symbol(program.output)
+
+    def deps(self, name: Symbol) -> list[Symbol]:
+        """Direct dependencies in a fixed order: intermediate names first, then inputs, by name."""
+        free = self.defs[name].free_symbols
+        return sorted(free, key=lambda s: (s not in self.defs, s.name))
+
+    def leads_to(self, node: Symbol, target: Symbol) -> bool:
+        if node == target:
+            return True
+        return node in self.defs and any(self.leads_to(d, target) for d in self.deps(node))
+
+    def paths(self, node: Symbol, target: Symbol) -> list[list[Symbol]]:
+        if node == target:
+            return [[node]]
+        if node not in self.defs:
+            return []
+        return [[node, *rest] for d in self.deps(node) if self.leads_to(d, target) for rest in self.paths(d, target)]
+
+    def resolve(self, expr: Expr) -> Expr:
+        """Derivative(a, b): total if b is an input, else the partial of a's definition; then inputs only."""
+
+        def meaning(d: Derivative) -> Expr:
+            a, (b, _count) = d.expr, d.variable_count[0]
+            if b in self.defs:
+                return sympy.diff(self.defs[a], b) if a in self.defs else sympy.S.Zero
+            return sympy.diff(self.full.get(a, a), b)
+
+        resolved = expr.replace(lambda e: isinstance(e, Derivative), meaning)
+        return resolved.xreplace(self.full).doit()
+
+
+def chain_steps(program: Program, wrt: str, point: Mapping[str, Expr] | None = None) -> Derivation:
+    """d output / d wrt through the program's intermediate names, path by path."""
+    d = _Definitions(program)
+    if wrt not in d.inputs:
+        raise SymgradError(f"'{wrt}' is not an input of the program (inputs: {', '.join(program.inputs)})")
+    w, out = d.inputs[wrt], d.output
+    paths = d.paths(out, w)
+    multivariate = len(paths) > 1 or len(program.inputs) > 1
+    terms = [sympy.Mul(*(Derivative(a, b) for a, b in zip(p, p[1:])), evaluate=False) for p in paths]
+    chain = sympy.Add(*terms, evaluate=False) if len(terms) > 1 else (terms[0] if terms else sympy.S.Zero)
+    rule = "multivariate chain rule" if len(paths) > 1 else "chain rule"
+    steps = [Step(rule, Derivative(out, w), chain,
+                  "sum over the paths from the output to the input of the product of partials"
+                  if len(paths) > 1 else "multiply the derivatives along the chain")]
+    partials: dict[Derivative, Expr] = {}
+    for p in paths:
+        for a, b in zip(p, p[1:]):
+            key = Derivative(a, b)
+            if key in partials:
+                continue
+            node = derive(d.defs[a], b)
+            partials[key] = node.result
+            steps.append(Step(node.rule, key, node.result, f"{text(a)} = {text(d.defs[a])}"))
+    values = [t.xreplace(partials) for t in terms]
+    if len(terms) > 1:
+        for term, value in zip(terms, values):
+            steps.append(Step("product of partials along a path", term, value))
+    in_names = sympy.Add(*values)
+    steps.append(Step("substitution", Derivative(out, w), in_names, "put in the partials"))
+    in_inputs = in_names.xreplace(d.full)
+    if in_inputs != in_names:
+        names = ", ".join(f"{text(n)} = {text(d.full[n])}" for n in d.defs if n in in_names.free_symbols)
+        steps.append(Step("substitution", in_names, in_inputs, f"write the intermediates in the inputs: {names}"))
+    result = in_inputs
+    if not result.atoms(sympy.Function):
+        factored = sympy.factor(result)
+        if factored != result and sympy.count_ops(factored) <= sympy.count_ops(result):
+            steps.append(Step("simplification", result, factored, "factor"))
+            result = factored
+    title = f"{'∂' if multivariate else 'd'}{out.name}/{'∂' if multivariate else 'd'}{wrt} by the {rule}"
+    derivation = Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
+                            resolve=d.resolve).checked()
+    return derivation.at(dict(point)) if point else derivation
+
+
+def _sensitivity(var: str, out: str, slope: Expr) -> str:
+    if slope == 0:
+        return f"changing {var} by a small ε leaves {out} unchanged to first order: {out} is not sensitive to {var} here"
+    direction = "increases" if slope > 0 else "decreases"
+    amount = {1: "ε", -1: "-ε"}.get(slope, f"{text(slope)}ε")
+    rate = "as fast as" if abs(slope) == 1 else f"{text(abs(slope))} times as fast as"
+    return f"increasing {var} by a small ε changes {out} by about {amount} ({out} {direction} {rate} {var})"
+
+
+def gradient_steps(expr: Expr, point: Mapping[str, Expr] | None = None, output: str = "f") -> Derivation:
+    """Every partial derivative with its rule steps, the gradient vector, and what it means at a point."""
+    variables = sorted(expr.free_symbols, key=lambda s: s.name)
+    steps: list[Step] = []
+    partials = []
+    for v in variables:
+        one = diff_steps(expr, v)
+        steps += [s for s in one.steps]
+        partials.append(one.result)
+    steps.append(Step("gradient: the vector of partial derivatives",
+                      ImmutableMatrix([[Derivative(expr, v) for v in variables]]), ImmutableMatrix([partials])))
+    notes: list[str] = []
+    if expr.atoms(sympy.Max, sympy.Min):
+        notes.append("Where the arguments of max tie, max is not differentiable; symgrad gives the whole "
+                     "gradient to the first argument (1(x >= y) for x, 1(y > x) for y). Any split "
+                     "(t, 1 - t) with 0 <= t <= 1 is a subgradient and works for gradient descent.")
+    if expr.atoms(sympy.Function) and any(type(f).__name__ == "relu" for f in expr.atoms(sympy.Function)):
+        notes.append("relu is not differentiable at 0; symgrad uses relu'(0) = 0.")
+    if point:
+        subs = {v: point[v.name] for v in variables}
+        where = ", ".join(f"{v.name} = {text(point[v.name])}" for v in variables)
+        for v, p in zip(variables, partials):
+            notes.append(f"At {where}: {_sensitivity(v.name, output, p.xreplace(subs))}.")
+    title = f"gradient of {output}({', '.join(v.name for v in variables)}) = {text(expr)}"
+    derivation = Derivation(title, tuple(steps), ImmutableMatrix([partials]), tuple(variables),
+                            partial=len(variables) > 1, notes=tuple(notes)).checked()
+    return derivation.at(dict(point)) if point else derivation

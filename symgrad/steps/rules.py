@@ -1,0 +1,148 @@
+"""Derivative-rule steps for one expression, the way a student is taught to take a derivative.
+
+derive() builds a tree: each node applies one rule to one expression, writing its derivative
+with pending d/dx[...] of the parts it still needs, and the children take those parts in turn.
+Functions (exp, sin, tanh, sigmoid, relu, max, ...) get their derivative from the gate table, the
+same row the backward pass uses; Add, Mul and Pow get the sum, product, quotient and power rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Derivative, Expr, S, Symbol
+
+from ..errors import StagingError
+from ..gates import FUNCTION_GATES, gate
+from ..printing import text
+from .core import Derivation, Step
+
+
+@dataclass(frozen=True)
+class DiffNode:
+    """One rule applied: d/dx[expr] = rewritten, with ``parts`` deriving each pending derivative."""
+
+    rule: str
+    expr: Expr
+    rewritten: Expr
+    parts: tuple[DiffNode, ...]
+    result: Expr
+    note: str = ""
+
+
+def _pending(expr: Expr, x: Symbol) -> Expr:
+    return Derivative(expr, x)
+
+
+def _node(rule: str, expr: Expr, x: Symbol, rewritten: Expr, subexprs: list[Expr], note: str = "") -> DiffNode:
+    rewritten = rewritten.xreplace({_pending(x, x): S.One})  # dx/dx = 1 needs no step of its own
+    parts = tuple(derive(e, x) for e in subexprs if e != x)
+    result = rewritten.xreplace({_pending(p.expr, x): p.result for p in parts})
+    return DiffNode(rule, expr, rewritten, parts, result, note)
+
+
+def _constant_factor(expr: Expr, x: Symbol) -> tuple[Expr, Expr]:
+    const = sympy.Mul(*(f for f in expr.args if not f.has(x)))
+    rest = sympy.Mul(*(f for f in expr.args if f.has(x)))
+    return const, rest
+
+
+def _mul(expr: Expr, x: Symbol) -> DiffNode:
+    const, rest = _constant_factor(expr, x)
+    if const != 1:
+        return _node("constant multiple rule", expr, x, const * _pending(rest, x), [rest],
+                     f"(c·f)' = c·f' with c = {text(const)}")
+    numerator, denominator = sympy.fraction(expr)
+    if denominator.has(x) and numerator.has(x) and denominator != 1:
+        f, g = numerator, denominator
+        rewritten = (g * _pending(f, x) - f * _pending(g, x)) / g**2
+        return _node("quotient rule", expr, x, rewritten, [f, g], "(f/g)' = (g·f' − f·g')/g²")
+    factors = list(expr.args)
+    terms = [_pending(f, x) * sympy.Mul(*(factors[:i] + factors[i + 1:])) for i, f in enumerate(factors)]
+    return _node("product rule", expr, x, sympy.Add(*terms), factors, "(f·g)' = f'·g + f·g'")
+
+
+def _add(expr: Expr, x: Symbol) -> DiffNode:
+    terms = [t for t in expr.args if t.has(x)]
+    note = "constant terms have derivative 0" if len(terms) < len(expr.args) else "(f + g)' = f' + g'"
+    return _node("sum rule", expr, x, sympy.Add(*(_pending(t, x) for t in terms)), terms, note)
+
+
+def _chain(rule: str, expr: Expr, x: Symbol, outer: Expr, inner: Expr, note: str) -> DiffNode:
+    """outer is d expr/d inner; if inner is x itself the rule applies directly, else with the chain rule."""
+    if inner == x:
+        return _node(rule, expr, x, outer, [], note)
+    return _node("chain rule", expr, x, outer * _pending(inner, x), [inner],
+                 f"outer: {rule} with u = {text(inner)}; times du/dx")
+
+
+def _pow(expr: Expr, x: Symbol) -> DiffNode:
+    base, exponent = expr.args
+    if not exponent.has(x):
+        note = f"d/du u^n = n·u^(n−1) with n = {text(exponent)}"
+        return _chain("power rule", expr, x, exponent * base ** (exponent - 1), base, note)
+    if not base.has(x):
+        return _chain("exponential rule", expr, x, expr * sympy.log(base), exponent, "d/du a^u = a^u·ln a")
+    rewritten = expr * (_pending(exponent, x) * sympy.log(base) + exponent * _pending(base, x) / base)
+    return _node("generalized power rule", expr, x, rewritten, [exponent, base],
+                 "d(f^g) = f^g·(g'·ln f + g·f'/f), by logarithmic differentiation")
+
+
+def _function(expr: Expr, x: Symbol) -> DiffNode:
+    row = gate(FUNCTION_GATES[type(expr)])
+    if type(expr) in (sympy.Max, sympy.Min):
+        args = list(expr.args)  # every argument takes part in the tie-break, in the order shown
+        locals_ = row.local(args, expr, ())
+        rewritten = sympy.Add(*(d * _pending(a, x) for a, d in zip(args, locals_) if a.has(x)))
+        note = "subgradient: at a tie the first argument (in the order shown) takes the gradient"
+        return _node(row.rule, expr, x, rewritten, [a for a in args if a.has(x)], note)
+    if type(expr) is sympy.Heaviside:
+        return _node(row.rule, expr, x, S.Zero, [], "0 everywhere except the jump at 0")
+    (inner,) = expr.args
+    (outer,) = row.local((inner,), expr, ())
+    u = Symbol("u")
+    (local_u,) = row.local((u,), expr.func(u), ())
+    return _chain(row.rule, expr, x, outer, inner, f"d/du {text(expr.func(u))} = {text(local_u)}")
+
+
+_HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
+
+
+def derive(expr: Expr, x: Symbol) -> DiffNode:
+    """The rule tree of d expr / dx."""
+    if not expr.has(x):
+        return DiffNode("constant rule", expr, S.Zero, (), S.Zero)
+    if expr == x:
+        return DiffNode("power rule", expr, S.One, (), S.One, "d/dx x = 1")
+    handler = _HANDLERS.get(type(expr).__name__)
+    if handler is not None:
+        return handler(expr, x)
+    if type(expr) in FUNCTION_GATES:
+        return _function(expr, x)
+    raise StagingError(f"no derivative rule for '{expr.func.__name__}' in {sympy.sstr(expr)}")
+
+
+def _flatten(node: DiffNode, x: Symbol, depth: int = 0) -> list[Step]:
+    steps = [Step(node.rule, _pending(node.expr, x), node.rewritten, node.note, depth=depth)]
+    for part in node.parts:
+        steps += _flatten(part, x, depth + 1)
+    return steps
+
+
+def diff_steps(expr: Expr, x: Symbol, *, simplify: bool = True) -> Derivation:
+    """Steps of d expr/dx: each rule, then the parts put together, then a simpler form if there is one."""
+    tree = derive(expr, x)
+    steps = _flatten(tree, x)
+    if tree.parts:
+        steps.append(Step("substitution", _pending(expr, x), tree.result,
+                          "put the parts' derivatives into the first line"))
+    result = tree.result
+    if simplify and not result.atoms(sympy.Function):  # factor polynomials, as 8(5x^3 - x - 1)(15x^2 - 1)
+        simpler = sympy.factor(result)
+        if simpler != result and sympy.count_ops(simpler) <= sympy.count_ops(result):
+            steps.append(Step("simplification", result, simpler, "factor"))
+            result = simpler
+    variables = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+    title = f"d/d{x.name} of {text(expr)}"
+    return Derivation(title, tuple(steps), result, variables, partial=len(variables) > 1).checked()
