@@ -64,7 +64,7 @@ class relu(Function):  # noqa: N801
     def fdiff(self, argindex=1):
         return Heaviside(self.args[0], 0)
 
-    def _eval_rewrite_as_Max(self, arg, **kwargs):  # noqa: N802 - SymPy looks this name up
+    def _eval_rewrite_as_Max(self, arg, **kwargs):
         return Max(S.Zero, arg)
 
     def _eval_evalf(self, prec):

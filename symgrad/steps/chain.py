@@ -112,7 +112,8 @@ def chain_steps(program: Program, wrt: str, point: Mapping[str, Expr] | None = N
 
 def _sensitivity(var: str, out: str, slope: Expr) -> str:
     if slope == 0:
-        return f"changing {var} by a small ε leaves {out} unchanged to first order: {out} is not sensitive to {var} here"
+        return (f"changing {var} by a small ε leaves {out} unchanged to first order: "
+                f"{out} is not sensitive to {var} here")
     direction = "increases" if slope > 0 else "decreases"
     amount = {1: "ε", -1: "-ε"}.get(slope, f"{text(slope)}ε")
     rate = "as fast as" if abs(slope) == 1 else f"{text(abs(slope))} times as fast as"
