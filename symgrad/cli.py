@@ -13,6 +13,7 @@ from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
 from .solve import solve
+from .steps import IDENTITIES, differentiate
 
 EXIT_USAGE = 2
 
@@ -65,14 +66,44 @@ def cmd_solve(args: argparse.Namespace) -> int:
     )
     result = solution.check() if args.check else None
     if args.format == "json":
-        print(json.dumps(solution.to_dict(result), indent=2, ensure_ascii=False))
+        data = solution.to_dict(result)
+        if args.steps:
+            data["backprop"] = solution.backprop().to_dict()
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     elif args.format == "latex":
         print(solution.latex(), end="")
     elif args.format == "python":
         print(solution.python(), end="")
     else:
         print(solution.table(result))
+        if args.steps:
+            print()
+            print(solution.backprop().text())
     return 1 if result is not None and not result.ok else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    source = _read_source(args.expr)
+    derivation = differentiate(source, args.wrt, _parse_point(args.at))
+    if args.format == "json":
+        print(json.dumps(derivation.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "latex":
+        shown = derivation if args.steps else derivation.final()
+        print(shown.latex(), end="")
+    else:
+        print(derivation.text() if args.steps else derivation.final().text())
+    return 0
+
+
+def cmd_identity(args: argparse.Namespace) -> int:
+    derivation = IDENTITIES[args.name]()
+    if args.format == "json":
+        print(json.dumps(derivation.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "latex":
+        print(derivation.latex(), end="")
+    else:
+        print(derivation.text())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +125,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "latex", "python"), default="text")
     p.add_argument("--check", action="store_true",
                    help="compare the backward pass with finite differences (exit 1 on a mismatch)")
+    p.add_argument("--steps", action="store_true", help="also show the backward pass step by step")
     p.set_defaults(func=cmd_solve)
+
+    d = sub.add_parser(
+        "diff",
+        help="a derivative step by step, naming the rule at each step",
+        description="Differentiate step by step. An expression in one variable (or with --wrt) gives the "
+        "derivative rules; in several variables without --wrt, every partial and the gradient; a staged "
+        "program gives the chain rule through its names. Every step is verified before it is shown.",
+    )
+    d.add_argument("expr", metavar="EXPR", help="an expression, a staged program, '-' for stdin, '@path' for a file")
+    d.add_argument("--wrt", metavar="NAME", help="the variable to differentiate with respect to")
+    d.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="a point for the values")
+    d.add_argument("--steps", action="store_true", help="show every step, not only the result")
+    d.add_argument("--format", choices=("text", "latex", "json"), default="text",
+                   help="json always includes the steps")
+    d.set_defaults(func=cmd_diff)
+
+    i = sub.add_parser("identity", help="a classic identity as steps",
+                       description="tanh-sigmoid: tanh x = 2 s(2x) - 1 and its derivative; sigmoid: "
+                       "s' = s(1 - s); relu: the piecewise derivative and its convention at 0.")
+    i.add_argument("name", choices=sorted(IDENTITIES))
+    i.add_argument("--format", choices=("text", "latex", "json"), default="text")
+    i.set_defaults(func=cmd_identity)
     return parser
 
 

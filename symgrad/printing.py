@@ -8,6 +8,7 @@ import re
 import sympy
 from sympy import S
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
@@ -56,12 +57,21 @@ def indicator(expr: sympy.Heaviside) -> tuple[sympy.Expr, str, sympy.Expr] | Non
     return u, op, S.Zero
 
 
+class _ChainFactors:
+    """Printing a product built in chain order: derivatives bare, anything looser in parentheses."""
+
+    def _factor(self, arg):
+        if isinstance(arg, sympy.Derivative):
+            return self._print(arg)
+        return self.parenthesize(arg, PRECEDENCE["Mul"])
+
+
 def _is_chain(expr: sympy.Mul) -> bool:
-    """A product of pending derivatives, built in chain order (printers would sort it otherwise)."""
-    return len(expr.args) > 1 and all(isinstance(a, sympy.Derivative) for a in expr.args)
+    """A product with a pending derivative (df/dh · z, df/df1 · df1/dx): printed in the order built."""
+    return len(expr.args) > 1 and any(isinstance(a, sympy.Derivative) for a in expr.args)
 
 
-class TextPrinter(StrPrinter):
+class TextPrinter(_ChainFactors, StrPrinter):
     """Readable one-line text: d/dx[...] for a pending derivative, 1(x >= y) for an indicator."""
 
     _default_settings = {**StrPrinter._default_settings, "partial": False}
@@ -75,7 +85,7 @@ class TextPrinter(StrPrinter):
 
     def _print_Mul(self, expr):
         if _is_chain(expr):  # df/df1 * df1/df2 * df2/dx in the order the chain runs
-            return "*".join(self._print(a) for a in expr.args)
+            return "*".join(self._factor(a) for a in expr.args)
         return super()._print_Mul(expr)
 
     def _print_ImmutableDenseMatrix(self, expr):
@@ -109,7 +119,7 @@ def latex_name(name: str) -> str:
     return rf"\mathit{{{escaped}}}"
 
 
-class TexPrinter(LatexPrinter):
+class TexPrinter(_ChainFactors, LatexPrinter):
     """LaTeX with our node names, indicators 1(x >= y) and derivatives written df/dx."""
 
     _default_settings = {**LatexPrinter._default_settings, "partial": False}
@@ -126,7 +136,7 @@ class TexPrinter(LatexPrinter):
 
     def _print_Mul(self, expr):
         if _is_chain(expr):
-            return " ".join(self._print(a) for a in expr.args)
+            return r" \cdot ".join(self._factor(a) for a in expr.args)
         return super()._print_Mul(expr)
 
     def _print_Heaviside(self, expr, exp=None):
@@ -142,3 +152,16 @@ class TexPrinter(LatexPrinter):
 def latex(expr: sympy.Basic, partial: bool = False) -> str:
     """An expression as LaTeX (needs amsmath and amssymb for \\mathbb{1})."""
     return TexPrinter({"partial": partial}).doprint(expr)
+
+
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$", "ε": r"$\varepsilon$", "∂": r"$\partial$",
+    "−": "-", "σ": r"$\sigma$", "≥": r"$\geq$", "≤": r"$\leq$", "′": "'", "²": r"\textsuperscript{2}",
+}
+
+
+def tex_text(s: str) -> str:
+    """Plain text made safe inside LaTeX: special characters escaped, a few symbols as math."""
+    return "".join(_TEX_ESCAPES.get(c, c) for c in s)

@@ -16,6 +16,7 @@ from .numeric import Check, check
 from .parsing import is_program, parse, parse_program
 from .passes import Local, Number, Passes, Value, local_derivatives, run, symbolic_gradient, to_number
 from .printing import latex, latex_name, sympy_syntax
+from .steps import Derivation, backprop_steps
 
 
 def to_graph(
@@ -165,24 +166,27 @@ class Solution:
                              f"finite difference {worst.finite_difference:.12g}, relative error {worst.rel_error:.1e}")
         return "\n".join(lines)
 
+    def backprop(self) -> Derivation:
+        """The backward pass as checked steps (values at the point, if there is one)."""
+        return backprop_steps(self.graph, self.point)
+
     def latex(self) -> str:
-        """The forward/backward table as a LaTeX tabular (compiles with plain LaTeX)."""
+        """Forward table, backward steps and the gradient, as LaTeX (needs amsmath and amssymb)."""
         g = self.graph
         out = latex_name(g.output)
-        rows = [r"\begin{tabular}{lll}", r"\hline",
-                rf"stage & value & $\partial {out}/\partial\,\cdot$ \\", r"\hline"]
+        rows = [r"\begin{tabular}{ll}", r"\hline", r"forward & value \\", r"\hline"]
         for n in g.inputs:
-            rows.append(rf"${latex_name(n)}$ & {_tex(self.value(n))} & {_tex(self.grad(n))} \\")
+            rows.append(rf"${latex_name(n)}$ & {_tex(self.value(n))} \\")
         for s in g.stages:
-            definition = f"{latex_name(s.name)} = {latex(s.expr)}"
-            rows.append(rf"${definition}$ & {_tex(self.value(s.name))} & {_tex(self.grad(s.name))} \\")
-        rows += [r"\hline", r"\end{tabular}"]
+            rows.append(rf"${latex_name(s.name)} = {latex(s.expr)}$ & {_tex(self.value(s.name))} \\")
+        rows += [r"\hline", r"\end{tabular}", ""]
+        rows.append(self.backprop().latex())
         grads = [
             rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} &= {latex(self.gradient[n])}"
             + (rf" = {_tex_num(self.grad(n))}" if self.passes else "")
             for n in g.inputs
         ]
-        rows += ["", r"\begin{align*}", " \\\\\n".join(grads), r"\end{align*}"]
+        rows += [r"\begin{align*}", " \\\\\n".join(grads), r"\end{align*}"]
         return "\n".join(rows) + "\n"
 
 

@@ -109,7 +109,8 @@ def test_python_format_runs_and_reproduces_the_numbers(tmp_path):
 def test_latex_format_is_a_table_and_gradients():
     r = run("solve", "(x+y)*z + x", "--at", "x=-2", "--at", "y=5", "--at", "z=-4", "--format", "latex")
     assert r"\begin{tabular}" in r.stdout
-    assert r"$h = g z$ & $-12$ & $1$ \\" in r.stdout
+    assert r"$h = g z$ & $-12$ \\" in r.stdout  # the forward table
+    assert r"\frac{\partial f}{\partial g} &= \frac{\partial f}{\partial h} \cdot z = -4" in r.stdout  # backprop
     assert r"\frac{\partial f}{\partial x} &= z + 1 = -3" in r.stdout
 
 

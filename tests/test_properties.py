@@ -8,38 +8,14 @@ import math
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sympy import Integer, Max, Rational, cos, exp, log, sin, sqrt, tanh
+from strategies import X, Y, Z, expressions
+from sympy import Max, Rational
 
 from symgrad import solve, stage_expression, symbolic_gradient
-from symgrad.functions import sigmoid
 from symgrad.numeric import check
 
-X, Y, Z = sympy.symbols("x y z", real=True)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-leaves = st.sampled_from([X, Y, Z]) | st.integers(-3, 3).map(Integer)
-
-
-def _extend(children):
-    pairs = st.tuples(children, children)
-    return st.one_of(
-        pairs.map(lambda t: t[0] + t[1]),
-        pairs.map(lambda t: t[0] - t[1]),
-        pairs.map(lambda t: t[0] * t[1]),
-        st.tuples(children, st.integers(2, 3)).map(lambda t: t[0] ** t[1]),
-        children.map(sin),
-        children.map(cos),
-        children.map(tanh),
-        children.map(sigmoid),
-        children.map(lambda c: exp(sin(c))),
-        children.map(lambda c: log(c**2 + 1)),
-        children.map(lambda c: 1 / (c**2 + 1)),
-        children.map(lambda c: sqrt(c**2 + 1)),
-        pairs.map(lambda t: Max(t[0], t[1])),
-    )
-
-
-expressions = st.recursive(leaves, _extend, max_leaves=8).filter(lambda e: bool(e.free_symbols))
 coordinates = st.integers(-200, 200).map(lambda k: Rational(k, 97))
 points = st.fixed_dictionaries({"x": coordinates, "y": coordinates, "z": coordinates})
 styles = st.sampled_from(["letters", "indexed", "descriptive"])

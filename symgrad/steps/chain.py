@@ -106,7 +106,8 @@ def chain_steps(program: Program, wrt: str, point: Mapping[str, Expr] | None = N
             result = factored
     title = f"{'∂' if multivariate else 'd'}{out.name}/{'∂' if multivariate else 'd'}{wrt} by the {rule}"
     derivation = Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
-                            resolve=d.resolve).checked()
+                            resolve=d.resolve, expression=d.full[out], wrt=(wrt,),
+                            claim=Derivative(out, w)).checked()
     return derivation.at(dict(point)) if point else derivation
 
 
@@ -144,6 +145,8 @@ def gradient_steps(expr: Expr, point: Mapping[str, Expr] | None = None, output: 
         for v, p in zip(variables, partials):
             notes.append(f"At {where}: {_sensitivity(v.name, output, p.xreplace(subs))}.")
     title = f"gradient of {output}({', '.join(v.name for v in variables)}) = {text(expr)}"
+    claim = ImmutableMatrix([[Derivative(expr, v) for v in variables]])
     derivation = Derivation(title, tuple(steps), ImmutableMatrix([partials]), tuple(variables),
-                            partial=len(variables) > 1, notes=tuple(notes)).checked()
+                            partial=len(variables) > 1, notes=tuple(notes), expression=expr,
+                            wrt=tuple(v.name for v in variables), claim=claim).checked()
     return derivation.at(dict(point)) if point else derivation

@@ -19,7 +19,7 @@ from sympy import Expr, Float
 from sympy.matrices import MatrixBase
 
 from ..errors import SymgradError
-from ..printing import latex, sympy_syntax, text
+from ..printing import latex, sympy_syntax, tex_text, text
 
 PRECISION = 30
 TOLERANCE = 1e-12
@@ -57,12 +57,15 @@ class Derivation:
     notes: tuple[str, ...] = ()  # sentences after the steps (interpretation, conventions)
     point: dict[str, Expr] | None = None
     resolve: Resolver = field(default=lambda e: e.doit(), repr=False, compare=False)
+    expression: Expr | None = None  # what was differentiated, in the inputs
+    wrt: tuple[str, ...] = ()
+    claim: Expr | None = None  # the left side of the one-line answer (d/dx[...], the gradient vector)
 
     # -- rendering ------------------------------------------------------------------------
     def text(self) -> str:
         lines = [self.title]
         for i, s in enumerate(self.steps, start=1):
-            value = f"   [= {text(s.value)}]" if _shows_value(s) else ""
+            value = f"   [{show_value(s.value)}]" if _shows_value(s) else ""
             indent = "  " * s.depth
             lines.append(f"{i:>3}. {indent}{text(s.before, self.partial)} = {text(s.after, self.partial)}"
                          f"   ({s.rule}){value}")
@@ -75,18 +78,29 @@ class Derivation:
         """An align* fragment (needs amsmath and amssymb)."""
         rows = []
         for s in self.steps:
-            value = rf" = {latex(s.value)}" if _shows_value(s) else ""
-            rule = s.rule.replace("&", r"\&").replace("%", r"\%")
+            value = f" {show_value(s.value, tex=True)}" if _shows_value(s) else ""
+            rule = tex_text(s.rule)
             rows.append(
                 rf"{latex(s.before, self.partial)} &= {latex(s.after, self.partial)}{value}"
                 rf" && \text{{{rule}}}"
             )
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
+    def final(self) -> Derivation:
+        """The one-line answer ``claim = result`` (with its value at the point) as a derivation."""
+        if self.claim is None:
+            return self
+        answer = replace(self, steps=(Step("result", self.claim, self.result),))
+        return answer.at(self.point) if self.point else answer
+
     def to_dict(self) -> dict[str, Any]:
+        result = [sympy_syntax(e) for e in self.result] if isinstance(self.result, MatrixBase) else \
+            sympy_syntax(self.result)
         return {
+            "expression": None if self.expression is None else sympy_syntax(self.expression),
+            "wrt": self.wrt[0] if len(self.wrt) == 1 else list(self.wrt),
+            "result": result,
             "title": self.title,
-            "result": sympy_syntax(self.result),
             "steps": [
                 {"rule": s.rule, "before": sympy_syntax(s.before), "after": sympy_syntax(s.after),
                  **({"value": sympy_syntax(s.value)} if s.value is not None else {}),
@@ -110,6 +124,18 @@ class Derivation:
         subs = {v: point[v.name] for v in self.variables if v.name in point}
         steps = tuple(replace(s, value=_value(self.resolve(s.after), subs)) for s in self.steps)
         return replace(self, steps=steps, point=dict(point))
+
+
+def show_value(value: Expr, tex: bool = False) -> str:
+    """'= exact' when short (with '≈ decimal' unless rational), else '≈ decimal'."""
+    exact = latex(value) if tex else text(value)
+    approx_sign = r"\approx" if tex else "≈"
+    if isinstance(value, MatrixBase) or value.is_Rational:
+        return f"= {exact}"
+    approx = f"{float(value.evalf(PRECISION)):.6g}"
+    if len(text(value)) <= 30:
+        return f"= {exact} {approx_sign} {approx}"
+    return f"{approx_sign} {approx}"
 
 
 def _shows_value(step: Step) -> bool:

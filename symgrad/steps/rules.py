@@ -145,4 +145,5 @@ def diff_steps(expr: Expr, x: Symbol, *, simplify: bool = True) -> Derivation:
             result = simpler
     variables = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
     title = f"d/d{x.name} of {text(expr)}"
-    return Derivation(title, tuple(steps), result, variables, partial=len(variables) > 1).checked()
+    return Derivation(title, tuple(steps), result, variables, partial=len(variables) > 1,
+                      expression=expr, wrt=(x.name,), claim=_pending(expr, x)).checked()

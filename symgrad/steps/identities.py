@@ -1,0 +1,86 @@
+"""Identities as steps: tanh through the sigmoid (seed 004 §1(d)), the sigmoid's derivative s(1 - s),
+and ReLU's piecewise derivative with its convention at 0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy
+from sympy import Derivative, Heaviside, Mul, Piecewise, exp, tanh
+
+from ..functions import relu, sigmoid
+from ..parsing import symbol
+from .core import Derivation, Step
+
+x = symbol("x")
+
+
+def _div(a, b):
+    """a / b kept as written (SymPy would otherwise rewrite it at once)."""
+    if a == 1:
+        return sympy.Pow(b, -1, evaluate=False)
+    return Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False)
+
+
+def _minus(a):
+    """-a kept as written: -(1 - s) rather than s - 1."""
+    return Mul(-1, a, evaluate=False)
+
+
+def tanh_via_sigmoid() -> Derivation:
+    """tanh x = 2 s(2x) - 1, hence d/dx tanh x = 4 s(2x)(1 - s(2x))."""
+    s2 = sigmoid(2 * x)
+    steps = (
+        Step("identity used", tanh(x), _div(exp(x) - exp(-x), exp(x) + exp(-x)), "definition of tanh"),
+        Step("identity used", _div(exp(x) - exp(-x), exp(x) + exp(-x)), _div(1 - exp(-2 * x), 1 + exp(-2 * x)),
+             "multiply top and bottom by e^(-x)"),
+        Step("identity used", _div(1 - exp(-2 * x), 1 + exp(-2 * x)),
+             sympy.Add(s2, _minus(sympy.Add(1, -s2, evaluate=False)), evaluate=False),
+             "s(2x) = 1/(1 + e^(-2x)) and 1 - s(2x) = e^(-2x)/(1 + e^(-2x))"),
+        Step("simplification", sympy.Add(s2, _minus(sympy.Add(1, -s2, evaluate=False)), evaluate=False), 2 * s2 - 1),
+        Step("identity used", Derivative(tanh(x), x), Derivative(2 * s2 - 1, x), "tanh x = 2 s(2x) - 1"),
+        Step("chain rule", Derivative(2 * s2 - 1, x), Mul(2, s2 * (1 - s2), 2, evaluate=False),
+             "sigmoid rule s'(u) = s(u)(1 - s(u)) with u = 2x, times du/dx = 2"),
+        Step("simplification", Mul(2, s2 * (1 - s2), 2, evaluate=False), 4 * s2 * (1 - s2)),
+        Step("tanh rule", 4 * s2 * (1 - s2), 1 - tanh(x) ** 2, "the same as the tanh rule gives"),
+    )
+    return Derivation("tanh through the sigmoid", steps, 4 * s2 * (1 - s2), (x,)).checked()
+
+
+def sigmoid_derivative() -> Derivation:
+    """s'(x) = s(x)(1 - s(x)) from s(x) = 1/(1 + e^(-x))."""
+    s = sigmoid(x)
+    u = 1 + exp(-x)
+    chain = Mul(-1, sympy.Pow(u, -2, evaluate=False), -exp(-x), evaluate=False)
+    split = Mul(_div(1, u), _div(exp(-x), u), evaluate=False)
+    steps = (
+        Step("identity used", s, _div(1, u), "definition of the sigmoid"),
+        Step("identity used", Derivative(s, x), Derivative(1 / u, x), "write s in exponentials"),
+        Step("chain rule", Derivative(1 / u, x), chain, "power rule on u^(-1) with u = 1 + e^(-x), du/dx = -e^(-x)"),
+        Step("simplification", chain, exp(-x) / u**2),
+        Step("identity used", exp(-x) / u**2, split, "split the fraction"),
+        Step("identity used", split, s * (1 - s), "1/(1 + e^(-x)) = s(x) and e^(-x)/(1 + e^(-x)) = 1 - s(x)"),
+    )
+    return Derivation("the sigmoid's derivative", steps, s * (1 - s), (x,)).checked()
+
+
+def relu_derivative() -> Derivation:
+    """relu'(x) = 0 for x < 0, 1 for x > 0; at 0 not differentiable, and symgrad uses 0."""
+    pieces = Piecewise((0, x < 0), (x, True))
+    slope = Piecewise((0, x < 0), (1, x > 0))
+    steps = (
+        Step("identity used", relu(x), sympy.Max(0, x), "definition of ReLU"),
+        Step("identity used", sympy.Max(0, x), pieces, "max(0, x) piece by piece"),
+        Step("piecewise rule", Derivative(relu(x), x), slope,
+             "differentiate each piece; at x = 0 the left slope 0 and the right slope 1 differ"),
+        Step("convention", slope, Heaviside(x, 0),
+             "relu'(0) := 0 (any value in [0, 1] is a subgradient; 0 is what PyTorch uses)"),
+    )
+    return Derivation("ReLU's derivative", steps, Heaviside(x, 0), (x,)).checked()
+
+
+IDENTITIES: dict[str, Callable[[], Derivation]] = {
+    "tanh-sigmoid": tanh_via_sigmoid,
+    "sigmoid": sigmoid_derivative,
+    "relu": relu_derivative,
+}
