@@ -12,6 +12,8 @@ from .errors import SymgradError
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
+from .problems import load_bank
+from .render import build_pdf, write
 from .solve import solve
 from .steps import IDENTITIES, differentiate
 
@@ -95,6 +97,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worksheet(args: argparse.Namespace) -> int:
+    only = [i.strip() for i in args.only.split(",") if i.strip()] if args.only else None
+    problems = load_bank(args.bank, only)
+    if not problems:
+        raise SymgradError("the bank has no problems")
+    out = Path(args.out)
+    try:
+        written = write(problems, out, pdf=False, title=args.title)
+    except OSError as err:
+        raise SymgradError(f"cannot write to {out}: {err.strerror}") from None
+    for path in written:
+        print(path)
+    if args.pdf:
+        for path in written:
+            print(build_pdf(path))
+    return 0
+
+
 def cmd_identity(args: argparse.Namespace) -> int:
     derivation = IDENTITIES[args.name]()
     if args.format == "json":
@@ -142,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "latex", "json"), default="text",
                    help="json always includes the steps")
     d.set_defaults(func=cmd_diff)
+
+    w = sub.add_parser(
+        "worksheet",
+        help="build the worksheet, solutions and answer key of a problem bank (LaTeX, PDF)",
+        description="Write DIR/worksheet.tex, DIR/solutions.tex and DIR/answers.tex from the problem bank "
+        "(the seed bank when no BANK is given) and, with --pdf, their PDFs beside them.",
+    )
+    w.add_argument("bank", nargs="*", metavar="BANK", help="YAML bank files (default: the seed bank)")
+    w.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
+    w.add_argument("--pdf", action="store_true", help="also build the PDFs (latexmk, shell escape off)")
+    w.add_argument("--only", metavar="ID,...", help="only these problems, in bank order")
+    w.add_argument("--title", help="the documents' heading")
+    w.set_defaults(func=cmd_worksheet)
 
     i = sub.add_parser("identity", help="a classic identity as steps",
                        description="tanh-sigmoid: tanh x = 2 s(2x) - 1 and its derivative; sigmoid: "

@@ -179,7 +179,7 @@ def test_latex_fragments_compile(tmp_path):
         pytest.skip("pdflatex is not installed (bash .ci/setup installs it as root)")
     body = "\n\n".join(_fragments())
     document = (
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{amsmath,amssymb}\n"
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
         "\\usepackage[margin=1cm,paperwidth=60cm,paperheight=100cm]{geometry}\n"
         f"\\begin{{document}}\n{body}\n\\end{{document}}\n"
     )

@@ -121,6 +121,9 @@ class _Builder(Transformer_NonRecursive):
             raise ParseError("division by zero", None)
         return sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne))
 
+    def group(self, a):
+        return a
+
     def neg(self, a):
         return sympy.Mul(sympy.S.NegativeOne, a)
 
@@ -139,6 +142,33 @@ class _Builder(Transformer_NonRecursive):
         if base.is_zero and exponent.is_Number and exponent.is_negative:
             raise ParseError("division by zero: 0 to a negative power", _column(op))
         return sympy.Pow(base, exponent)
+
+
+def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS) -> Tree:
+    """The checked lark parse tree of ``text`` (for printers that keep the user's own order)."""
+    text = _prepare(text, limits)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as err:
+        raise _translate(err, text) from None
+    _check_depth(tree, limits)
+    return tree
+
+
+def _prepare(text: str, limits: Limits) -> str:
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    text = text.translate(_UNICODE)
+    if len(text) > limits.max_length:
+        raise LimitError(f"the expression is longer than {limits.max_length} characters")
+    if not text.strip():
+        raise ParseError("the expression is empty")
+    depth = 0
+    for column, char in enumerate(text, start=1):
+        depth += (char == "(") - (char == ")")
+        if depth > limits.max_depth:
+            raise LimitError(f"parentheses nested more than {limits.max_depth} deep", column)
+    return text
 
 
 def _check_depth(tree: Tree, limits: Limits) -> None:
@@ -201,23 +231,7 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
 ) -> sympy.Expr:
     """Read one plain-text expression into SymPy. ``variables`` are names that shadow constants (``e``)."""
-    if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
-    text = text.translate(_UNICODE)
-    if len(text) > limits.max_length:
-        raise LimitError(f"the expression is longer than {limits.max_length} characters")
-    if not text.strip():
-        raise ParseError("the expression is empty")
-    depth = 0
-    for column, char in enumerate(text, start=1):
-        depth += (char == "(") - (char == ")")
-        if depth > limits.max_depth:
-            raise LimitError(f"parentheses nested more than {limits.max_depth} deep", column)
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as err:
-        raise _translate(err, text) from None
-    _check_depth(tree, limits)
+    tree = parse_tree(text, limits)
     builder = _Builder(frozenset(variables), limits)
     try:
         with distribute(False):  # keep 2(x+1) and -(a+b) as written: staging follows the user's shape

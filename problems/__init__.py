@@ -1,0 +1,1 @@
+"""The problem bank, shipped as package data (symgrad.bank)."""

@@ -1,0 +1,103 @@
+"""Plain text -> LaTeX straight from our parse tree, so a statement shows the function as the
+author wrote it ((x + y)z + x stays in that order; SymPy would reorder it to x + z(x + y))."""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token, Transformer_NonRecursive, v_args
+
+from ..printing import latex_name, tex_text
+from .text import parse_tree
+
+ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
+
+_FUNCTIONS = {
+    "exp": r"\exp", "log": r"\log", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
+    "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "sech": r"\operatorname{sech}",
+    "max": r"\max", "min": r"\min", "sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma",
+    "s": "s", "relu": r"\operatorname{relu}", "heaviside": "H",
+}
+
+
+def _wrap(item: tuple, level: int) -> str:
+    tex, precedence = item[:2]
+    return tex if precedence >= level else rf"\left({tex}\right)"
+
+
+def _unwrap(item: tuple) -> str:
+    """A fraction bar or an exponent groups by itself: (x + 1)/(x - 1) needs no parentheses."""
+    return item[2] if len(item) == 3 else item[0]
+
+
+@v_args(inline=True)
+class _Tex(Transformer_NonRecursive):
+    """Parse tree -> (LaTeX, precedence), one method per grammar alias, keeping the author's order."""
+
+    def number(self, token: Token):
+        return str(token), ATOM
+
+    def name(self, token: Token):
+        text = str(token)
+        return {"pi": r"\pi", "π": r"\pi", "e": "e"}.get(text, latex_name(text)), ATOM
+
+    def group(self, inner):
+        return rf"\left({inner[0]}\right)", ATOM, inner[0]
+
+    def call(self, func: Token, *args):
+        name = str(func).removeprefix("math.")
+        inside = ", ".join(a[0] for a in args)
+        if name == "sqrt":
+            return rf"\sqrt{{{inside}}}", ATOM
+        if name == "abs":
+            return rf"\left|{inside}\right|", ATOM
+        return rf"{_FUNCTIONS[name]}\left({inside}\right)", ATOM
+
+    def add(self, a, b):
+        return f"{a[0]} + {_wrap(b, PRODUCT)}", SUM
+
+    def sub(self, a, b):
+        return f"{a[0]} - {_wrap(b, PRODUCT)}", SUM
+
+    def mul(self, a, b):
+        dot = "\\cdot " if a[0][-1:].isdigit() and b[0][:1].isdigit() else ""  # 2 \cdot 3, but 2 x
+        return f"{_wrap(a, PRODUCT)} {dot}{_wrap(b, UNARY)}", PRODUCT
+
+    def div(self, a, b):
+        return rf"\frac{{{_unwrap(a)}}}{{{_unwrap(b)}}}", ATOM
+
+    def neg(self, a):
+        return f"-{_wrap(a, UNARY)}", UNARY
+
+    def pow(self, base, op: Token, exponent):
+        return f"{_wrap(base, ATOM)}^{{{_unwrap(exponent)}}}", POWER
+
+
+def text_to_latex(text: str) -> str:
+    """The LaTeX of a plain-text expression, in the author's order and parentheses."""
+    return _Tex().transform(parse_tree(text))[0]
+
+
+_DEFINITION = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*=\s*(.+)$")
+
+
+def math_to_latex(text: str) -> str:
+    """``expr``, ``name = expr`` or ``f(x, y) = expr`` as LaTeX; every expression goes through the grammar."""
+    m = _DEFINITION.match(text)
+    if not m:
+        return text_to_latex(text)
+    name, params, rhs = m.groups()
+    head = _FUNCTIONS.get(name, latex_name(name))
+    if params is not None:
+        names = [p.strip() for p in params.split(",") if p.strip()]
+        head += r"\left(" + ", ".join(text_to_latex(p) for p in names) + r"\right)"
+    return f"{head} = {text_to_latex(rhs)}"
+
+
+def prose_to_latex(text: str) -> str:
+    """Prose from the bank: text escaped for LaTeX, and each $...$ span read by our grammar."""
+    pieces = re.split(r"\$([^$]*)\$", text)
+    out = []
+    for i, piece in enumerate(pieces):
+        out.append(f"${math_to_latex(piece)}$" if i % 2 else tex_text(piece))
+    return "".join(out)

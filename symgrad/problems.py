@@ -1,0 +1,264 @@
+"""The problem bank: YAML files under problems/, loaded into validated Problem records.
+
+A mistake in a bank file is a BankError naming the file, the problem id and the field, for
+example ``problems/seed.yaml: problem 'neuron': field 'point': no value for input x1``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import sympy
+import yaml
+
+from .errors import SymgradError
+from .parsing import is_program, parse, parse_program
+from .parsing.tex import prose_to_latex
+from .steps import IDENTITIES
+
+
+class BankError(SymgradError):
+    """A problem bank that cannot be used: the message names the file, the problem and the field."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One exercise: what it asks (kind and parts) about which data (expression, program, point)."""
+
+    id: str
+    title: str
+    kind: str
+    parts: tuple[str, ...]
+    data: Mapping[str, Any] = field(repr=False)
+    intro: str = ""
+    file: str = ""
+
+    @property
+    def point(self) -> dict[str, sympy.Expr] | None:
+        return self.data.get("point")
+
+
+# -- field checkers: each returns the normalised value or raises ValueError with the reason ---------
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected non-empty text")
+    return value.strip()
+
+
+def _identifier(value: Any) -> str:
+    value = _text(value)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", value):
+        raise ValueError(f"'{value}' is not a valid id (letters, digits, - and _)")
+    return value
+
+
+def _expression(value: Any) -> str:
+    text = _text(value)
+    parse(text)  # a ParseError says where
+    return text
+
+
+def _program(value: Any) -> str:
+    text = _text(value)
+    if not is_program(text):
+        raise ValueError("expected lines of the form 'name = expression'")
+    parse_program(text)
+    return text
+
+
+def _point(value: Any) -> dict[str, sympy.Expr]:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("expected a mapping of input names to numbers, like {x: -2, y: 5}")
+    point = {}
+    for name, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float, str)):
+            raise ValueError(f"the value of {name} must be a number like -2, 0.5 or 1/3")
+        parsed = parse(str(number))  # 0.5 is the exact 1/2, as on a worksheet
+        if parsed.free_symbols:
+            raise ValueError(f"the value of {name} must be a number, not '{number}'")
+        point[str(name)] = parsed
+    return point
+
+
+def _names(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        raise ValueError("expected a name or a list of names")
+    return items
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return check
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a problem kind needs: its fields (checker, required) and the parts it can ask for."""
+
+    fields: Mapping[str, tuple[Callable[[Any], Any], bool]]
+    parts: tuple[str, ...]
+    needs_point: tuple[str, ...] = ()  # parts that only make sense at a point
+
+
+_STYLE = (_choice("letters", "indexed", "descriptive"), False)
+_GRAIN = (_choice("fine", "coarse"), False)
+
+KINDS: dict[str, Kind] = {
+    "staged": Kind(
+        {"expression": (_expression, False), "program": (_program, False), "point": (_point, False),
+         "names": _STYLE, "granularity": _GRAIN, "function": (_identifier, False)},
+        ("graph", "code", "forward", "backward", "values", "gradient", "steps"),
+        needs_point=("forward", "backward", "values"),
+    ),
+    "chain": Kind({"program": (_program, True), "wrt": (_names, True), "point": (_point, False)}, ("derivative",)),
+    "multivariate": Kind({"program": (_program, True), "wrt": (_names, True), "point": (_point, False)},
+                         ("derivative",)),
+    "gradients": Kind({"expression": (_expression, True), "point": (_point, False), "function": (_identifier, False)},
+                      ("partials", "gradient", "interpretation"), needs_point=("interpretation",)),
+    "identity": Kind({"name": (_choice(*IDENTITIES), True)}, ("derivation",)),
+    "derivative": Kind({"expression": (_expression, True), "wrt": (_names, False)}, ("derivative",)),
+}
+COMMON = {"id", "title", "kind", "parts", "intro"}
+
+
+def _fail(path: str, pid: str | None, field_name: str | None, reason: str) -> BankError:
+    where = f"{path}: problem '{pid}'" if pid else path
+    return BankError(f"{where}: field '{field_name}': {reason}" if field_name else f"{where}: {reason}")
+
+
+def _inputs(data: Mapping[str, Any]) -> list[str]:
+    if "program" in data:
+        return list(parse_program(data["program"]).inputs)
+    return sorted(s.name for s in parse(data["expression"]).free_symbols)
+
+
+def _check_problem(raw: Any, path: str, index: int) -> Problem:
+    if not isinstance(raw, Mapping):
+        raise _fail(path, None, None, f"problem {index + 1} is not a mapping of fields")
+    try:
+        pid = _identifier(raw.get("id"))
+    except ValueError as err:
+        raise _fail(path, f"#{index + 1}", "id", str(err)) from None
+    kind_name = raw.get("kind")
+    if kind_name not in KINDS:
+        raise _fail(path, pid, "kind", f"expected one of {', '.join(KINDS)}, not {kind_name!r}")
+    kind = KINDS[kind_name]
+    unknown = set(raw) - COMMON - set(kind.fields)
+    if unknown:
+        allowed = ", ".join(sorted(COMMON | set(kind.fields)))
+        raise _fail(path, pid, sorted(unknown)[0], f"not a field of a {kind_name} problem (fields: {allowed})")
+    data: dict[str, Any] = {}
+    for name, (check, required) in kind.fields.items():
+        if name not in raw:
+            if required:
+                raise _fail(path, pid, name, f"missing: a {kind_name} problem needs it")
+            continue
+        try:
+            data[name] = check(raw[name])
+        except (ValueError, SymgradError) as err:
+            raise _fail(path, pid, name, str(err)) from None
+    try:
+        title = _text(raw.get("title"))
+    except ValueError as err:
+        raise _fail(path, pid, "title", str(err)) from None
+    intro = raw.get("intro", "")
+    if not isinstance(intro, str):
+        raise _fail(path, pid, "intro", "expected text")
+    try:
+        prose_to_latex(intro)  # every $...$ span must read as an expression
+    except SymgradError as err:
+        raise _fail(path, pid, "intro", f"in a $...$ span: {err}") from None
+    parts = raw.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise _fail(path, pid, "parts", f"expected a list of parts from: {', '.join(kind.parts)}")
+    for part in parts:
+        if part not in kind.parts:
+            raise _fail(path, pid, "parts", f"'{part}' is not a part of a {kind_name} problem "
+                        f"(parts: {', '.join(kind.parts)})")
+        if part in kind.needs_point and "point" not in data:
+            raise _fail(path, pid, "point", f"the part '{part}' needs a point")
+    _check_consistency(data, kind_name, path, pid)
+    return Problem(pid, title, kind_name, tuple(parts), data, intro.strip(), path)
+
+
+def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> None:
+    if kind == "staged" and ("expression" in data) == ("program" in data):
+        raise _fail(path, pid, "expression", "a staged problem needs exactly one of expression and program")
+    if "point" in data or "wrt" in data:
+        inputs = _inputs(data)
+        if "point" in data:
+            missing = [n for n in inputs if n not in data["point"]]
+            extra = [n for n in data["point"] if n not in inputs]
+            if missing:
+                raise _fail(path, pid, "point", f"no value for input {', '.join(missing)}")
+            if extra:
+                raise _fail(path, pid, "point", f"'{extra[0]}' is not an input (inputs: {', '.join(inputs)})")
+        for name in data.get("wrt", []):
+            if name not in inputs:
+                raise _fail(path, pid, "wrt", f"'{name}' is not an input (inputs: {', '.join(inputs)})")
+
+
+def load_file(path: str | Path, label: str | None = None) -> list[Problem]:
+    """The problems of one YAML bank file: a list, or a mapping with a 'problems' list."""
+    label = label or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise BankError(f"{label}: cannot read it: {err.strerror}") from None
+    return load_text(text, label)
+
+
+def load_text(text: str, label: str) -> list[Problem]:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(err, "problem", None) or "not valid YAML"
+        raise BankError(f"{label}: not valid YAML{where}: {reason}") from None
+    if isinstance(raw, Mapping):
+        raw = raw.get("problems")
+    if not isinstance(raw, list):
+        raise BankError(f"{label}: expected a list of problems (or 'problems:' with a list)")
+    return [_check_problem(item, label, i) for i, item in enumerate(raw)]
+
+
+def seed_bank_files() -> list[tuple[str, Any]]:
+    """The seed bank shipped with symgrad (problems/*.yaml), as (label, resource) in name order."""
+    bank = files("symgrad.bank")
+    return sorted(((f"problems/{p.name}", p) for p in bank.iterdir() if p.name.endswith(".yaml")),
+                  key=lambda item: item[0])
+
+
+def load_bank(paths: Iterable[str | Path] = (), only: Iterable[str] | None = None) -> list[Problem]:
+    """Problems from the given files (or the seed bank), checked, ids unique, optionally some ids only."""
+    problems: list[Problem] = []
+    paths = list(paths)
+    if paths:
+        for p in paths:
+            problems += load_file(p)
+    else:
+        for label, resource in seed_bank_files():
+            problems += load_text(resource.read_text(encoding="utf-8"), label)
+    seen: dict[str, str] = {}
+    for p in problems:
+        if p.id in seen:
+            raise BankError(f"{p.file}: problem '{p.id}': field 'id': already used in {seen[p.id]}")
+        seen[p.id] = p.file
+    if only is not None:
+        wanted = list(only)
+        missing = [i for i in wanted if i not in seen]
+        if missing:
+            raise BankError(f"--only: no problem '{missing[0]}' in the bank (ids: {', '.join(seen)})")
+        problems = [p for p in problems if p.id in wanted]
+    return problems

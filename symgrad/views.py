@@ -1,0 +1,323 @@
+"""Problem -> what the templates lay out: statements, questions, answer space, solutions, answers.
+
+One handler per problem kind builds a ProblemView from the solved problem. Every piece of LaTeX
+here comes from a printer (SymPy's, extended in printing.py, or the parse-tree printer for the
+author's own expressions) or from escaped bank text; the templates only arrange it.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from .codegen import python_listing
+from .graph import Graph
+from .parsing import parse, parse_program
+from .parsing.tex import prose_to_latex, text_to_latex
+from .passes import Value
+from .printing import latex, latex_name, tex_text
+from .problems import Problem
+from .solve import Solution, solve
+from .steps import IDENTITIES, Derivation, chain_steps, gradient_steps
+
+# -- small view records --------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """A piece of a solution: kind is text, math (align* rows), table, graph, code or derivation."""
+
+    kind: str
+    content: Any
+
+
+@dataclass
+class PartView:
+    label: str
+    question: str  # LaTeX
+    space: float = 3.0  # cm of answer space on the worksheet
+    blank: Any = None  # an unfilled computation graph for the worksheet, if the part has one
+    blanks: Any = None  # an unfilled table for the worksheet
+    solution: list[Block] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)  # LaTeX math, one line each
+
+
+@dataclass
+class ProblemView:
+    id: str
+    title: str
+    statement: str
+    parts: list[PartView]
+
+
+@dataclass
+class Node:
+    name: str  # TikZ node name
+    x: float
+    y: float
+    label: str  # LaTeX on the node
+    caption: str  # the stage's name under a gate
+    kind: str  # input, gate or output
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    value: str  # LaTeX, "" when blank
+    grad: str
+
+
+@dataclass
+class GraphView:
+    """mode: skeleton (gates only), blank (dotted slots to fill in), plain (names), filled (names, values)."""
+
+    nodes: list[Node]
+    edges: list[Edge]
+    mode: str
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+def number(value: Value | None, digits: int = 2) -> str:
+    """A value as the seeds write it: exact when rational, else rounded (0.73, -0.20)."""
+    if value is None:
+        return ""
+    if value.exact is not None and value.exact.is_Rational and len(str(value.exact)) <= 8:
+        return latex(value.exact)
+    return f"{value.approx:.{digits}f}"
+
+
+def exact_and_number(value: Value | None) -> str:
+    """Exact form and its decimal, for tables: sigma(1) ≈ 0.73."""
+    if value is None:
+        return ""
+    if value.exact is not None and value.exact.is_Rational:
+        return latex(value.exact)
+    if value.exact is not None and len(str(value.exact)) <= 40:
+        return rf"{latex(value.exact)} \approx {value.approx:.4f}"
+    return rf"\approx {value.approx:.4f}"
+
+
+def point_text(point: dict[str, sympy.Expr]) -> str:
+    return ", ".join(f"${latex_name(n)} = {latex(v)}$" for n, v in point.items())
+
+
+# -- computation graph layout -------------------------------------------------------------------
+
+
+def graph_view(solution: Solution, mode: str) -> GraphView:
+    """Inputs in the first column, each stage one column right of its deepest argument."""
+    g = solution.graph
+    depth: dict[str, int] = {n: 0 for n in g.inputs}
+    for s in g.stages:
+        depth[s.name] = 1 + max((depth[a] for a in s.args), default=0)
+    columns: dict[int, list[str]] = {}
+    for name in (*g.inputs, *(s.name for s in g.stages)):
+        columns.setdefault(depth[name], []).append(name)
+    # inputs in the order their first reader needs them: w0, x0 beside w0*x0, w2 below them
+    first_reader = {n: next((i for i, s in enumerate(g.stages) if n in s.args), len(g.stages)) for n in g.inputs}
+    ordered_inputs = sorted(g.inputs, key=lambda n: (first_reader[n], g.inputs.index(n)))
+    row: dict[str, float] = {n: float(i) for i, n in enumerate(ordered_inputs)}
+    args = {s.name: s.args for s in g.stages}
+    for d in sorted(columns)[1:]:
+        # order a column by where its arguments sit (fewer crossings), then spread it out
+        column = sorted(columns[d], key=lambda n: sum(row[a] for a in args[n]) / max(1, len(args[n])))
+        wanted = [sum(row[a] for a in args[n]) / max(1, len(args[n])) for n in column]
+        placed: list[float] = []
+        for w in wanted:
+            placed.append(max(w, placed[-1] + 1) if placed else w)
+        row.update(zip(column, placed))
+    ids = {n: f"n{i}" for i, n in enumerate((*g.inputs, *(s.name for s in g.stages)))}
+    x_step, y_step = min(3.2, 15.0 / (max(depth.values()) + 1)), -1.5  # fit the page's width
+    nodes = [Node(ids[n], 0.0, row[n] * y_step, f"${latex_name(n)}$", "", "input") for n in g.inputs]
+    for s in g.stages:
+        nodes.append(Node(ids[s.name], depth[s.name] * x_step, row[s.name] * y_step,
+                          f"${tex_text(s.label)}$" if s.label in ("+", "*") else tex_text(s.label),
+                          f"${latex_name(s.name)}$", "gate"))
+    out_depth = depth[g.output] + 1
+    nodes.append(Node("out", out_depth * x_step - 0.8, row[g.output] * y_step, "", "", "output"))
+
+    def fill(text: str) -> str:
+        return text if mode == "filled" else ""
+
+    edges = []
+    for s in g.stages:
+        for a in dict.fromkeys(s.args):
+            contribution = None  # the gradient flowing back along this wire: upstream times local
+            if solution.passes is not None:
+                local = next(e.value for e in solution.passes.locals if e.stage == s.name and e.arg == a)
+                up = solution.grad(s.name)
+                exact = None if up.exact is None or local.exact is None else up.exact * local.exact
+                contribution = Value(exact, up.approx * local.approx)
+            edges.append(Edge(ids[a], ids[s.name], fill(number(solution.value(a))), fill(number(contribution))))
+    edges.append(Edge(ids[g.output], "out", fill(number(solution.value(g.output))), fill("1")))
+    return GraphView(nodes, edges, mode)
+
+
+# -- per-kind handlers -------------------------------------------------------------------------------
+
+
+def _statement(problem: Problem, fallback: str) -> str:
+    return prose_to_latex(problem.intro) if problem.intro else fallback
+
+
+def _labels(parts: list[PartView]) -> list[PartView]:
+    for letter, part in zip(string.ascii_lowercase, parts):
+        part.label = letter
+    return parts
+
+
+def _derivation_block(d: Derivation) -> Block:
+    return Block("derivation", d.latex())
+
+
+def _definitions(graph: Graph) -> list[str]:
+    return [f"{latex_name(s.name)} &= {latex(s.expr)}" for s in graph.stages]
+
+
+def _staged(problem: Problem) -> ProblemView:
+    data = problem.data
+    source = data.get("program") or data["expression"]
+    names = data.get("names", "letters")
+    solution = solve(source, data.get("point"), names=names, granularity=data.get("granularity"))
+    g, out = solution.graph, latex_name(solution.graph.output)
+    at = point_text(solution.point) if solution.point else ""
+    if "expression" in data:
+        fallback = f"Consider ${out}\\left({', '.join(latex_name(n) for n in g.inputs)}\\right) = " \
+                   f"{text_to_latex(data['expression'])}$."
+    else:
+        fallback = "Consider the staged computation $" + r",\ ".join(
+            f"{latex_name(a.name)} = {text_to_latex(line.split('=', 1)[1].split('#')[0])}"
+            for a, line in zip(parse_program(source).assignments,
+                               [ln for ln in source.splitlines() if "=" in ln.split("#")[0]])) + "$."
+    forward_rows = [(f"{latex_name(n)}", "", exact_and_number(solution.value(n))) for n in g.inputs]
+    forward_rows += [(latex_name(s.name), latex(s.expr), exact_and_number(solution.value(s.name))) for s in g.stages]
+    backward_rows = [(rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}}", exact_and_number(solution.grad(n)))
+                     for n in (*reversed([s.name for s in g.stages]), *g.inputs)]
+    answers_grad = [rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} = {number(solution.grad(n))}"
+                    for n in g.inputs]
+    parts: list[PartView] = []
+    for part in problem.parts:
+        if part == "graph":
+            parts.append(PartView("", f"Here is the computation graph of ${out}$ as a circuit of gates. "
+                                  "Assign a variable name to each intermediate result and write its definition.",
+                                  3.0, blank=graph_view(solution, "skeleton"),
+                                  solution=[Block("graph", graph_view(solution, "plain")),
+                                            Block("math", _definitions(g))],
+                                  answer=[", ".join(f"{latex_name(s.name)} = {latex(s.expr)}" for s in g.stages)]))
+        elif part == "code":
+            parts.append(PartView("", "Write code for the forward pass and for the backward pass "
+                                  "(backpropagation) of this computation.", 8.0,
+                                  solution=[Block("code", python_listing(g, solution.point))],
+                                  answer=[f"{out} = {number(solution.value(g.output))}", *answers_grad]
+                                  if solution.point else [r"\text{the listing in the solutions}"]))
+        elif part == "forward":
+            parts.append(PartView("", f"Compute the value of every intermediate variable in the forward pass "
+                                  f"at {at}.", 1.0, blanks=[(r[0], r[1], "") for r in forward_rows],
+                                  solution=[Block("table", {"head": ("variable", "definition", "value"),
+                                                            "rows": forward_rows})],
+                                  answer=[f"{out} = {number(solution.value(g.output))}"]))
+        elif part == "backward":
+            parts.append(PartView("", f"Backpropagate: compute the gradient of ${out}$ with respect to every "
+                                  f"intermediate variable and every input at {at}.", 1.0,
+                                  blanks=[(r[0], "", "") for r in backward_rows],
+                                  solution=[_derivation_block(solution.backprop())],
+                                  answer=answers_grad))
+        elif part == "values":
+            parts.append(PartView("", f"On the computation graph, write the value of every intermediate result "
+                                  f"in the forward pass (above each wire) and the gradient flowing back in the "
+                                  f"backward pass (below each wire) at {at}.", 1.0,
+                                  blank=graph_view(solution, "blank"),
+                                  solution=[Block("graph", graph_view(solution, "filled")),
+                                            Block("table", {"head": ("variable", "definition", "value"),
+                                                            "rows": forward_rows}),
+                                            _derivation_block(solution.backprop())],
+                                  answer=[f"{out} = {number(solution.value(g.output))}", *answers_grad]))
+        elif part == "gradient":
+            rows = [rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} &= {latex(solution.gradient[n])}"
+                    for n in g.inputs]
+            parts.append(PartView("", f"Write the gradient of ${out}$ with respect to each input, in the "
+                                  "inputs alone.", 4.0, solution=[Block("math", rows)],
+                                  answer=[r.replace("&", "") for r in rows]))
+        elif part == "steps":
+            parts.append(PartView("", "Show the backward pass step by step.", 6.0,
+                                  solution=[_derivation_block(solution.backprop())], answer=answers_grad))
+    return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels(parts))
+
+
+def _chain(problem: Problem) -> ProblemView:
+    program = parse_program(problem.data["program"])
+    point = problem.data.get("point")
+    lines = r",\quad ".join(f"{latex_name(a.name)} = {latex(a.expr)}" for a in program.assignments)
+    parts = []
+    for wrt in problem.data["wrt"]:
+        d = chain_steps(program, wrt, point)
+        claim = latex(d.claim, partial=d.partial)
+        parts.append(PartView("", f"Compute ${claim}$ with the chain rule.", 5.0,
+                              solution=[_derivation_block(d)], answer=[f"{claim} = {latex(d.result)}"]))
+    return ProblemView(problem.id, tex_text(problem.title), _statement(problem, f"Let ${lines}$."), _labels(parts))
+
+
+def _gradients(problem: Problem) -> ProblemView:
+    expr = parse(problem.data["expression"])
+    out = problem.data.get("function", "f")
+    point = problem.data.get("point")
+    d = gradient_steps(expr, point, output=out)
+    variables = sorted(expr.free_symbols, key=lambda s: s.name)
+    head = f"{latex_name(out)}\\left({', '.join(latex_name(v.name) for v in variables)}\\right)"
+    fallback = f"Consider ${head} = {text_to_latex(problem.data['expression'])}$."
+    partial_rows = [rf"\frac{{\partial {latex_name(out)}}}{{\partial {latex_name(v.name)}}} = {latex(r)}"
+                    for v, r in zip(variables, d.result)]
+    parts = []
+    for part in problem.parts:
+        if part == "partials":
+            parts.append(PartView("", f"Compute the partial derivative of ${latex_name(out)}$ with respect to each "
+                                  "variable.", 3.0, solution=[_derivation_block(d)], answer=partial_rows))
+        elif part == "gradient":
+            vector = latex(sympy.ImmutableMatrix([list(d.result)]))
+            parts.append(PartView("", f"Write the gradient $\\nabla {latex_name(out)}$.", 2.0,
+                                  solution=[Block("math", [rf"\nabla {latex_name(out)} &= {vector}"])],
+                                  answer=[rf"\nabla {latex_name(out)} = {vector}"]))
+        elif part == "interpretation":
+            parts.append(PartView("", f"At {point_text(point)}, how does a small change in each variable "
+                                  f"change ${latex_name(out)}$?", 3.0,
+                                  solution=[Block("text", [tex_text(n) for n in d.notes])],
+                                  answer=[r"\text{" + tex_text(n) + "}" for n in d.notes if n.startswith("At ")]))
+    return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels(parts))
+
+
+def _identity(problem: Problem) -> ProblemView:
+    d = IDENTITIES[problem.data["name"]]()
+    derivative = next(s.before for s in d.steps if isinstance(s.before, sympy.Derivative))
+    part = PartView("", "Derive it step by step.", 6.0, solution=[_derivation_block(d)],
+                    answer=[f"{latex(derivative)} = {latex(d.result)}"])
+    return ProblemView(problem.id, tex_text(problem.title), _statement(problem, tex_text(d.title)), _labels([part]))
+
+
+def _derivative(problem: Problem) -> ProblemView:
+    from .steps import differentiate
+
+    wrt = problem.data.get("wrt", [None])[0]
+    d = differentiate(problem.data["expression"], wrt)
+    claim = latex(d.claim, partial=d.partial)
+    part = PartView("", f"Compute ${claim}$, naming the rule you use at each step.", 5.0,
+                    solution=[_derivation_block(d)], answer=[f"{claim} = {latex(d.result)}"])
+    fallback = f"Consider ${text_to_latex(problem.data['expression'])}$."
+    return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels([part]))
+
+
+HANDLERS: dict[str, Callable[[Problem], ProblemView]] = {
+    "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
+    "identity": _identity, "derivative": _derivative,
+}
+
+
+def view(problem: Problem) -> ProblemView:
+    """The solved problem, ready for the templates."""
+    return HANDLERS[problem.kind](problem)

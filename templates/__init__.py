@@ -1,0 +1,1 @@
+"""Jinja2 LaTeX templates, shipped as package data (symgrad.templates)."""
