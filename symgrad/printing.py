@@ -66,6 +66,11 @@ class _ChainFactors:
         return self.parenthesize(arg, PRECEDENCE["Mul"])
 
 
+def _is_word(symbol: sympy.Symbol) -> bool:
+    """A name printed as a multi-letter word (\\mathit{xpy}), not a letter with an index."""
+    return latex_name(symbol.name).startswith(r"\mathit")
+
+
 def _is_chain(expr: sympy.Mul) -> bool:
     """A product with a pending derivative (df/dh · z, df/df1 · df1/dx): printed in the order built."""
     return len(expr.args) > 1 and any(isinstance(a, sympy.Derivative) for a in expr.args)
@@ -137,6 +142,13 @@ class TexPrinter(_ChainFactors, LatexPrinter):
     def _print_Mul(self, expr):
         if _is_chain(expr):
             return r" \cdot ".join(self._factor(a) for a in expr.args)
+        if any(_is_word(s) for s in expr.free_symbols):  # invden num would read as one word: invden · num
+            saved = self._settings["mul_symbol_latex"]
+            self._settings["mul_symbol_latex"] = r" \cdot "
+            try:
+                return super()._print_Mul(expr)
+            finally:
+                self._settings["mul_symbol_latex"] = saved
         return super()._print_Mul(expr)
 
     def _print_Heaviside(self, expr, exp=None):
