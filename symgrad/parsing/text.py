@@ -1,7 +1,14 @@
-"""Plain text -> SymPy through our lark grammar and a whitelist of constructors; never eval/sympify."""
+"""Text and LaTeX -> SymPy through our lark grammars and a whitelist of constructors; never eval/sympify.
+
+``parse`` reads plain text (expr.lark) or, with ``latex=True``, the LaTeX subset (latex.lark);
+both trees go through one builder. Given ``names`` (the names a problem allows) a run of letters
+that is not a name is split into names (``xy`` is x*y); without ``names`` every word is a variable.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from fractions import Fraction
 from functools import lru_cache
@@ -42,17 +49,23 @@ FUNCTIONS: dict[str, tuple[object, int, int | None]] = {
 
 CONSTANTS = {"e": sympy.E, "pi": sympy.pi, "π": sympy.pi}
 
-# Characters a student pastes that mean an ASCII operator.
-_UNICODE = str.maketrans({"·": "*", "×": "*", "−": "-", "–": "-"})
+# Characters a student pastes, spelled the way the grammar reads them.
+_UNICODE = str.maketrans({
+    "·": "*", "×": "*", "−": "-", "–": "-", "²": "^2", "³": "^3", "√": " sqrt ", "π": "pi",
+})
 
 # Function names that cannot also be variables; `s` and `sigma` can (s(x) is still sigmoid).
 RESERVED = (frozenset(FUNCTIONS) - {"s", "sigma", "σ"}) | {"math"}
 
+# Tokens that only shape the tree (brackets, operators); the builder never sees them as values.
+_PUNCTUATION = {"POW", "CARET", "TIMES", "LEFT_PAREN", "RIGHT_PAREN", "LEFT_BRACKET", "RIGHT_BRACKET",
+                "LEFT_BAR", "RIGHT_BAR", "FRAC", "SQRT"}
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    grammar = files("symgrad.parsing").joinpath("expr.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=False, maybe_placeholders=False)
+
+@lru_cache(maxsize=2)
+def _parser(grammar: str = "expr.lark") -> Lark:
+    text = files("symgrad.parsing").joinpath(grammar).read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", propagate_positions=False, maybe_placeholders=False)
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -60,83 +73,169 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-def _column(token: Token) -> int:
-    return getattr(token, "column", None) or 1
+def _column(token: Token) -> int | None:
+    return getattr(token, "column", None)
+
+
+def _values(args) -> list:
+    return [a for a in args if not (isinstance(a, Token) and a.type in _PUNCTUATION)]
+
+
+def _function_name(token: Token) -> str:
+    """math.exp, \\exp, \\operatorname{sech} -> exp, sech."""
+    name = str(token).removeprefix("math.").removeprefix("\\")
+    if name.startswith("operatorname{"):
+        name = name[len("operatorname{"):-1]
+    return name
+
+
+def split_name(word: str, names: Iterable[str]) -> list[str] | None:
+    """A run of letters as known names, longest first from the left (xy -> x, y); None if it cannot be."""
+    pieces = sorted(set(names) | set(CONSTANTS), key=len, reverse=True)
+    out: list[str] = []
+    rest = word
+    while rest:
+        piece = next((p for p in pieces if rest.startswith(p)), None)
+        if piece is None:
+            return None
+        out.append(piece)
+        rest = rest[len(piece):]
+    return out
 
 
 @v_args(inline=True)
 class _Builder(Transformer_NonRecursive):
     """Parse tree -> SymPy, one method per grammar alias; only whitelisted constructors are called."""
 
-    def __init__(self, variables: frozenset[str], limits: Limits):
+    def __init__(self, variables: frozenset[str], limits: Limits, names: frozenset[str] | None):
         super().__init__()
-        self.variables = variables
+        self.variables = variables | (names or frozenset())
         self.limits = limits
+        self.names = names
+        self.splits: dict[int, list[sympy.Expr]] = {}  # id of a split word's product -> its factors
 
+    # -- leaves -------------------------------------------------------------------------------
     def number(self, token: Token) -> sympy.Expr:
         text = str(token)
         mantissa = text.lower().split("e")[0]
         if sum(c.isdigit() for c in mantissa) > self.limits.max_digits:
-            raise LimitError(
-                f"the number {text[:20]}... has more than {self.limits.max_digits} digits",
-                _column(token),
-            )
+            raise LimitError(f"the number {text[:20]}... has more than {self.limits.max_digits} digits",
+                             _column(token))
         if "e" in text.lower() and abs(int(text.lower().split("e")[1])) > self.limits.max_exponent:
             raise LimitError(f"the exponent of {text} is too large", _column(token))
         value = Fraction(text)  # decimals are read as the exact rational they denote
         return sympy.Rational(value.numerator, value.denominator)
 
-    def name(self, token: Token) -> sympy.Expr:
-        text = str(token)
+    def _word(self, text: str, column: int | None) -> sympy.Expr:
         if text in self.variables:
             return symbol(text)
         if text in CONSTANTS:
             return CONSTANTS[text]
         if text in RESERVED:
-            raise ParseError(f"'{text}' is a function: write {text}(...)", _column(token))
-        return symbol(text)
+            raise ParseError(f"'{text}' is a function: write {text}(...)", column)
+        if self.names is None:
+            return symbol(text)
+        pieces = split_name(text, self.names)
+        if pieces is None:
+            allowed = ", ".join(sorted(self.names)) or "none"
+            raise ParseError(f"unknown name '{text}': the names here are {allowed}", column)
+        factors = [symbol(p) if p in self.variables else CONSTANTS[p] for p in pieces]
+        product = sympy.Mul(*factors)
+        self.splits[id(product)] = factors
+        return product
+
+    def name(self, token: Token) -> sympy.Expr:
+        if token.type == "PI":
+            return sympy.pi
+        return self._word(str(token), _column(token))
+
+    def subscript(self, base: Token, sub: Token) -> sympy.Expr:
+        """LaTeX w_0 or w_{0}: the name w_0 or w0, whichever the problem has."""
+        for candidate in (f"{base}_{sub}", f"{base}{sub}"):
+            if self.names is None or candidate in self.names:
+                return self._word(candidate, _column(base))
+        return self._word(f"{base}{sub}", _column(base))
+
+    # -- structure ------------------------------------------------------------------------------
+    def group(self, *args):
+        (inner,) = _values(args)
+        return inner
+
+    def abs(self, *args):
+        (inner,) = _values(args)
+        return sympy.Abs(inner)
 
     def call(self, func: Token, *args: sympy.Expr) -> sympy.Expr:
-        name = str(func).removeprefix("math.")
+        return self._apply(func, _values(args))
+
+    def _apply(self, func: Token, args: list) -> sympy.Expr:
+        name = _function_name(func)
         constructor, least, most = FUNCTIONS[name]
         if len(args) < least or (most is not None and len(args) > most):
             wanted = f"{least}" if least == most else f"at least {least}"
-            raise ParseError(
-                f"{name}() takes {wanted} argument{'s' if least != 1 else ''}, not {len(args)}",
-                _column(func),
-            )
+            raise ParseError(f"{name}() takes {wanted} argument{'s' if least != 1 else ''}, not {len(args)}",
+                             _column(func))
         return constructor(*args)
 
+    def barg(self, *factors):
+        return sympy.Mul(*_values(factors))
+
+    def bare(self, func: Token, arg):
+        return self._apply(func, [arg])
+
+    def powcall(self, func: Token, *args):
+        power, *rest = _values(args)
+        return self._power(self._apply(func, rest), self.number(power) if isinstance(power, Token) else power,
+                           func)
+
+    powbare = powcall
+
+    def sqrt(self, *args):
+        (inner,) = _values(args)
+        return sympy.sqrt(inner)
+
+    def root(self, *args):
+        n, inner = _values(args)
+        if not (n.is_Integer and 2 <= n <= self.limits.max_exponent):
+            raise ParseError(f"\\sqrt[{n}] needs a whole number from 2 to {self.limits.max_exponent}")
+        return sympy.root(inner, n)
+
+    # -- operators --------------------------------------------------------------------------------
     def add(self, a, b):
         return sympy.Add(a, b)
 
     def sub(self, a, b):
         return sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b))
 
-    def mul(self, a, b):
+    def mul(self, *args):
+        a, b = _values(args)
         return sympy.Mul(a, b)
 
-    def div(self, a, b):
+    def div(self, *args):
+        a, b = _values(args)
         if b.is_zero:
             raise ParseError("division by zero", None)
         return sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne))
-
-    def group(self, a):
-        return a
 
     def neg(self, a):
         return sympy.Mul(sympy.S.NegativeOne, a)
 
     def pow(self, base, op: Token, exponent):
+        if id(base) in self.splits:  # xe^x is x*e^x: the power takes the last letter of a split word
+            *head, last = self.splits[id(base)]
+            return sympy.Mul(*head, self._power(last, exponent, op))
+        return self._power(base, exponent, op)
+
+    def _power(self, base, exponent, op: Token):
         limits = self.limits
         if exponent.is_Number and abs(exponent) > limits.max_exponent:
-            raise LimitError(
-                f"the exponent {exponent} is too large (at most {limits.max_exponent})", _column(op)
-            )
-        if base.is_Number and exponent.is_Number and base != 0:
-            bits = abs(float(exponent)) * max(
-                abs(sympy.Rational(base).p).bit_length(), abs(sympy.Rational(base).q).bit_length()
-            ) if base.is_Rational else 0
+            raise LimitError(f"the exponent {exponent} is too large (at most {limits.max_exponent})", _column(op))
+        if exponent.is_number and not exponent.is_Number:
+            size = exponent.evalf(15)
+            if size.is_real and abs(size) > limits.max_exponent:
+                raise LimitError(f"the exponent {sympy.sstr(exponent)} is too large", _column(op))
+        if base.is_Rational and exponent.is_Number and base != 0:
+            bits = abs(float(exponent)) * max(abs(base.p).bit_length(), abs(base.q).bit_length())
             if bits > limits.max_bits:
                 raise LimitError("this power makes too large a number", _column(op))
         if base.is_zero and exponent.is_Number and exponent.is_negative:
@@ -144,36 +243,9 @@ class _Builder(Transformer_NonRecursive):
         return sympy.Pow(base, exponent)
 
 
-def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS) -> Tree:
-    """The checked lark parse tree of ``text`` (for printers that keep the user's own order)."""
-    text = _prepare(text, limits)
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as err:
-        raise _translate(err, text) from None
-    _check_depth(tree, limits)
-    return tree
-
-
-def _prepare(text: str, limits: Limits) -> str:
-    if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
-    text = text.translate(_UNICODE)
-    if len(text) > limits.max_length:
-        raise LimitError(f"the expression is longer than {limits.max_length} characters")
-    if not text.strip():
-        raise ParseError("the expression is empty")
-    depth = 0
-    for column, char in enumerate(text, start=1):
-        depth += (char == "(") - (char == ")")
-        if depth > limits.max_depth:
-            raise LimitError(f"parentheses nested more than {limits.max_depth} deep", column)
-    return text
-
-
 def _check_depth(tree: Tree, limits: Limits) -> None:
     """Reject deep nesting before SymPy recurses into it; sums and products may be long, not deep."""
-    flat = {"add", "sub", "mul", "div"}
+    flat = {"add", "sub", "mul", "div", "barg"}
     stack: list[tuple[Tree | Token, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -185,19 +257,16 @@ def _check_depth(tree: Tree, limits: Limits) -> None:
         stack.extend((child, here) for child in node.children)
 
 
-def _describe(token: Token) -> str:
-    if token.type == "$END":
-        return "end of input"
-    return f"'{token}'"
+_PRETTY = {
+    "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "FNAME": "a function", "LPAR": "'('",
+    "RPAR": "')'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'^'",
+    "CARET": "'^'", "COMMA": "','", "LBRACE": "'{'", "RBRACE": "'}'", "VBAR": "'|'",
+    "RIGHT_PAREN": "'\\right)'",
+}
 
 
 def _expected(names: Iterable[str]) -> str:
-    pretty = {
-        "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "LPAR": "'('",
-        "RPAR": "')'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
-        "POW": "'^'", "COMMA": "','",
-    }
-    wanted = sorted({pretty.get(n, n) for n in names if n in pretty})
+    wanted = sorted({_PRETTY[n] for n in names if n in _PRETTY})
     if not wanted:
         return ""
     shown = [w for w in ("a number", "a name", "a function", "'('") if w in wanted] or wanted
@@ -207,21 +276,63 @@ def _expected(names: Iterable[str]) -> str:
 def _translate(err: UnexpectedInput, text: str) -> ParseError:
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
+        if char == "\\":
+            command = "\\" + "".join(c for c in text[err.pos_in_stream + 1:err.pos_in_stream + 20]
+                                     if c.isalpha()).strip()
+            return ParseError(f"unknown LaTeX command '{command}'", err.column)
+        if char == "!":
+            return ParseError("factorials are not supported", err.column)
         return ParseError(f"unexpected character '{char}'", err.column)
+    at_end = isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END")
+    ending = re.search(r"(?:^|[^A-Za-z0-9_\\])\\?([A-Za-z]+)\s*$", text) if at_end else None
+    if ending and ending.group(1) in FUNCTIONS:
+        name = ending.group(1)
+        return ParseError(f"'{name}' needs an argument: write {name}(x) or {name} x", ending.start(1) + 1)
     if isinstance(err, UnexpectedEOF):
         return ParseError("unexpected end of input" + _expected(err.expected), len(text) + 1)
     if isinstance(err, UnexpectedToken):
         token = err.token
-        column = len(text.rstrip()) + 1 if token.type == "$END" else err.column
+        previous = err.token_history[-1] if getattr(err, "token_history", None) else None
+        if previous is not None and previous.type in ("FNAME", "FUNC"):
+            name = _function_name(previous)
+            return ParseError(f"'{name}' needs an argument: write {name}(x) or {name} x", _column(previous))
         if token.type == "$END":
-            return ParseError("unexpected end of input" + _expected(err.expected), column)
+            return ParseError("unexpected end of input" + _expected(err.expected), len(text.rstrip()) + 1)
         if token.type == "NUMBER" and err.expected and "NUMBER" not in err.expected:
-            return ParseError(
-                f"unexpected number '{token}': write '*' to multiply by a number on the right",
-                column,
-            )
-        return ParseError(f"unexpected {_describe(token)}" + _expected(err.expected), column)
+            return ParseError(f"unexpected number '{token}': write '*' to multiply by a number on the right",
+                              err.column)
+        return ParseError(f"unexpected '{token}'" + _expected(err.expected), err.column)
     return ParseError(str(err).splitlines()[0], getattr(err, "column", None))
+
+
+def _prepare(text: str, limits: Limits) -> str:
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) > limits.max_length:
+        raise LimitError(f"the expression is longer than {limits.max_length} characters")
+    for column, char in enumerate(text, start=1):
+        if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") and char not in "\t":
+            raise ParseError(f"invisible control character U+{ord(char):04X}", column)
+    text = text.translate(_UNICODE)
+    if not text.strip():
+        raise ParseError("the expression is empty")
+    depth = 0
+    for column, char in enumerate(text, start=1):
+        depth += (char in "({[") - (char in ")}]")
+        if depth > limits.max_depth:
+            raise LimitError(f"parentheses nested more than {limits.max_depth} deep", column)
+    return text
+
+
+def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS, latex: bool = False) -> Tree:
+    """The checked lark parse tree of ``text`` (for printers that keep the user's own order)."""
+    text = _prepare(text, limits)
+    try:
+        tree = _parser("latex.lark" if latex else "expr.lark").parse(text)
+    except UnexpectedInput as err:
+        raise _translate(err, text) from None
+    _check_depth(tree, limits)
+    return tree
 
 
 def parse(
@@ -229,10 +340,17 @@ def parse(
     *,
     variables: Iterable[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    names: Iterable[str] | None = None,
+    latex: bool = False,
 ) -> sympy.Expr:
-    """Read one plain-text expression into SymPy. ``variables`` are names that shadow constants (``e``)."""
-    tree = parse_tree(text, limits)
-    builder = _Builder(frozenset(variables), limits)
+    """Read one expression into SymPy.
+
+    ``variables`` are names that shadow constants (``e``). With ``names``, only those names (and
+    ``e``, ``pi``) may appear, and a word that is not one is split into them (``xy`` is x*y).
+    ``latex`` selects the LaTeX grammar.
+    """
+    tree = parse_tree(text, limits, latex)
+    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names))
     try:
         with distribute(False):  # keep 2(x+1) and -(a+b) as written: staging follows the user's shape
             result = builder.transform(tree)
