@@ -12,6 +12,9 @@ from .errors import SymgradError
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
+from .check import Context, Tolerance, check
+from .grade import grade, read_submissions
+from .parsing.program import check_name
 from .problems import load_bank
 from .render import build_pdf, write
 from .solve import solve
@@ -115,6 +118,96 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECK_STATUS = {"correct": 0, "incorrect": 1, "invalid": 3, "undecided": 4}
+
+
+def _context(vars_text: str | None, positive: bool, tolerance: Tolerance, function: str | None = None,
+             wrt: str | None = None) -> Context:
+    names = tuple(v.strip() for v in (vars_text or "").split(",") if v.strip())
+    for n in names:
+        check_name(n)
+    of = parse(function, variables=names) if function else None
+    return Context(names, positive=positive, function=of, wrt=wrt, tolerance=tolerance)
+
+
+def _tolerance(args: argparse.Namespace) -> Tolerance:
+    return Tolerance(abs=args.abs_tol, rel=args.rel_tol, sigfigs=args.sigfigs, decimals=args.decimals)
+
+
+def _batch_line(line: str, number: int, tolerance: Tolerance) -> dict:
+    """One JSONL line -> one result line; nothing here may raise."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as err:
+        return {"id": number, "verdict": "invalid", "message": f"line {number} is not JSON: {err.msg}",
+                "diagnosis": None, "parsed": None}
+    if not isinstance(item, dict):
+        return {"id": number, "verdict": "invalid", "message": f"line {number} is not a JSON object",
+                "diagnosis": None, "parsed": None}
+    ident = item.get("id", number)
+    try:
+        for field_name in ("expected", "answer"):
+            if not isinstance(item.get(field_name), str):
+                raise SymgradError(f"line {number}: '{field_name}' must be a string")
+        vars_text = item.get("vars", "")
+        if not isinstance(vars_text, str):
+            raise SymgradError(f"line {number}: 'vars' must be a comma-separated string")
+        context = _context(vars_text, bool(item.get("positive", False)), tolerance,
+                           item.get("function") if isinstance(item.get("function"), str) else None,
+                           item.get("wrt") if isinstance(item.get("wrt"), str) else None)
+        verdict = check(item["expected"], item["answer"], context)
+    except SymgradError as err:
+        return {"id": ident, "verdict": "invalid", "message": str(err), "diagnosis": None, "parsed": None}
+    except Exception as err:  # noqa: BLE001 - one bad line never stops the batch
+        return {"id": ident, "verdict": "undecided", "message": f"the check failed: {type(err).__name__}",
+                "diagnosis": None, "parsed": None}
+    return {"id": ident, **verdict.to_dict()}
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    tolerance = _tolerance(args)
+    if args.batch:
+        try:
+            handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+        except OSError as err:
+            raise SymgradError(f"cannot read {args.batch}: {err.strerror}") from None
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                print(json.dumps(_batch_line(line, number, tolerance), ensure_ascii=False), flush=True)
+        return 0
+    if args.expected is None or args.answer is None:
+        raise SymgradError("give EXPECTED and ANSWER, or --batch FILE.jsonl")
+    context = _context(args.vars, args.positive, tolerance, args.of, args.wrt)
+    verdict = check(args.expected, args.answer, context)
+    if args.format == "json":
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False))
+    else:
+        print(f"{verdict.verdict}: {verdict.message}")
+        if verdict.parsed is not None:
+            print(f"read as: {verdict.parsed.text}")
+            print(f"LaTeX:   {verdict.parsed.latex}")
+            for note in verdict.parsed.notes:
+                print(f"note:    {note}")
+    return CHECK_STATUS[verdict.verdict]
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    submissions = read_submissions(Path(args.submissions))
+    out = Path(args.out)
+    if args.workers and args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.workers) as pool:
+            totals = grade(submissions, out, bank=args.bank, executor=pool)
+    else:
+        totals = grade(submissions, out, bank=args.bank)
+    print(out)
+    print(totals)
+    return 0
+
+
 def cmd_identity(args: argparse.Namespace) -> int:
     derivation = IDENTITIES[args.name]()
     if args.format == "json":
@@ -175,6 +268,40 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--only", metavar="ID,...", help="only these problems, in bank order")
     w.add_argument("--title", help="the documents' heading")
     w.set_defaults(func=cmd_worksheet)
+
+    c = sub.add_parser(
+        "check",
+        help="is an answer right? (text or LaTeX; exit 0 correct, 1 incorrect, 3 invalid, 4 undecided)",
+        description="Check ANSWER against EXPECTED. The answer is read by symgrad's grammar (plain text or "
+        "LaTeX), never evaluated as code. Exit status: 0 correct, 1 incorrect, 3 invalid, 4 undecided, "
+        "2 usage error. With --batch, one JSON line in ({id, expected, answer, vars}) gives one JSON line out.",
+    )
+    c.add_argument("expected", nargs="?", metavar="EXPECTED")
+    c.add_argument("answer", nargs="?", metavar="ANSWER")
+    c.add_argument("--vars", metavar="x,y", help="the problem's variables (default: those of EXPECTED)")
+    c.add_argument("--positive", action="store_true", help="the variables are positive")
+    c.add_argument("--of", metavar="F", help="the function that was differentiated (names the mistake)")
+    c.add_argument("--wrt", metavar="NAME", help="the variable it was differentiated with respect to")
+    c.add_argument("--decimals", type=int, help="a numeric answer may be rounded to this many decimals")
+    c.add_argument("--sigfigs", type=int, help="a numeric answer may be rounded to this many significant figures")
+    c.add_argument("--abs-tol", type=float, help="absolute tolerance for a numeric answer")
+    c.add_argument("--rel-tol", type=float, help="relative tolerance for a numeric answer")
+    c.add_argument("--batch", metavar="FILE.jsonl", help="check every line of a JSONL file ('-' for stdin)")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(func=cmd_check)
+
+    g = sub.add_parser(
+        "grade",
+        help="grade a CSV of submissions against the problem bank",
+        description="SUBMISSIONS is a CSV with columns student, problem, part, answer; part names a key item "
+        "such as grad.x or derivative.u (see symgrad/keys.py). Writes OUT (one row per submission, appended "
+        "as they are graded, so a stopped run resumes) and OUT-totals.csv.",
+    )
+    g.add_argument("submissions", metavar="SUBMISSIONS.csv")
+    g.add_argument("--out", required=True, metavar="RESULTS.csv")
+    g.add_argument("--bank", nargs="*", default=[], metavar="BANK", help="bank files (default: the seed bank)")
+    g.add_argument("--workers", type=int, default=1, help="grade in a pool of this many processes")
+    g.set_defaults(func=cmd_grade)
 
     i = sub.add_parser("identity", help="a classic identity as steps",
                        description="tanh-sigmoid: tanh x = 2 s(2x) - 1 and its derivative; sigmoid: "

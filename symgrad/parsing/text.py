@@ -113,6 +113,7 @@ class _Builder(Transformer_NonRecursive):
         self.limits = limits
         self.names = names
         self.splits: dict[int, list[sympy.Expr]] = {}  # id of a split word's product -> its factors
+        self.notes: list[str] = []  # the reading rules that applied, echoed with a verdict
 
     # -- leaves -------------------------------------------------------------------------------
     def number(self, token: Token) -> sympy.Expr:
@@ -140,6 +141,7 @@ class _Builder(Transformer_NonRecursive):
             allowed = ", ".join(sorted(self.names)) or "none"
             raise ParseError(f"unknown name '{text}': the names here are {allowed}", column)
         factors = [symbol(p) if p in self.variables else CONSTANTS[p] for p in pieces]
+        self.notes.append(f"'{text}' is not a name here: read as {'*'.join(pieces)}")
         product = sympy.Mul(*factors)
         self.splits[id(product)] = factors
         return product
@@ -181,7 +183,10 @@ class _Builder(Transformer_NonRecursive):
         return sympy.Mul(*_values(factors))
 
     def bare(self, func: Token, arg):
-        return self._apply(func, [arg])
+        result = self._apply(func, [arg])
+        name = _function_name(func)
+        self.notes.append(f"{name} without parentheses applies to what follows it: {sympy.sstr(result)}")
+        return result
 
     def powcall(self, func: Token, *args):
         power, *rest = _values(args)
@@ -335,6 +340,36 @@ def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS, latex: bool = False) 
     return tree
 
 
+def read(
+    text: str,
+    *,
+    names: Iterable[str] | None = None,
+    variables: Iterable[str] = (),
+    latex: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[sympy.Expr, list[str]]:
+    """parse(), also returning the reading rules that applied (to echo with a verdict)."""
+    tree = parse_tree(text, limits, latex)
+    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names))
+    return _build(builder, tree), builder.notes
+
+
+def _build(builder: _Builder, tree: Tree) -> sympy.Expr:
+    try:
+        with distribute(False):  # keep 2(x+1) and -(a+b) as written: staging follows the user's shape
+            result = builder.transform(tree)
+    except ParseError:
+        raise
+    except Exception as err:  # lark wraps errors raised in callbacks
+        inner = getattr(err, "orig_exc", err)
+        if isinstance(inner, ParseError):
+            raise inner from None
+        raise ParseError(f"cannot read the expression: {inner}") from None
+    if result.has(sympy.zoo, sympy.nan):
+        raise ParseError("the expression is undefined (division by zero)")
+    return result
+
+
 def parse(
     text: str,
     *,
@@ -349,18 +384,4 @@ def parse(
     ``e``, ``pi``) may appear, and a word that is not one is split into them (``xy`` is x*y).
     ``latex`` selects the LaTeX grammar.
     """
-    tree = parse_tree(text, limits, latex)
-    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names))
-    try:
-        with distribute(False):  # keep 2(x+1) and -(a+b) as written: staging follows the user's shape
-            result = builder.transform(tree)
-    except ParseError:
-        raise
-    except Exception as err:  # lark wraps errors raised in callbacks
-        inner = getattr(err, "orig_exc", err)
-        if isinstance(inner, ParseError):
-            raise inner from None
-        raise ParseError(f"cannot read the expression: {inner}") from None
-    if result.has(sympy.zoo, sympy.nan):
-        raise ParseError("the expression is undefined (division by zero)")
-    return result
+    return read(text, names=names, variables=variables, latex=latex, limits=limits)[0]

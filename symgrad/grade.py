@@ -1,0 +1,188 @@
+"""Bulk grading: a CSV of submissions against keys from the problem bank, in any executor.
+
+Every input row gives exactly one output row (a bad row is ``invalid`` with its reason). Rows
+are written as their chunk finishes, so a run that stops can be resumed: rows already in the
+output file (by their ``row`` number) are skipped. Work is done in chunks by any
+``concurrent.futures.Executor`` (a process pool for --workers, a Dask cluster's executor, ...).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import Verdict, check
+from .errors import SymgradError
+from .keys import bank_keys
+
+COLUMNS = ("student", "problem", "part", "answer")
+OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")
+CHUNK = 25
+
+
+@dataclass(frozen=True)
+class Submission:
+    row: int  # 1-based data row number in the input file
+    student: str
+    problem: str
+    part: str
+    answer: str
+    error: str = ""  # why the row itself is unusable
+
+
+def read_submissions(path: Path) -> list[Submission]:
+    """Every data row of a submissions CSV, good or bad, in order."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as err:
+        raise SymgradError(f"cannot read {path}: {err.strerror}") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise SymgradError(f"{path} is empty: expected a header {','.join(COLUMNS)}") from None
+        except csv.Error as err:
+            raise SymgradError(f"{path}: {err}") from None
+        header = [h.strip().lower() for h in header]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise SymgradError(f"{path}: the header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
+        where = {c: header.index(c) for c in COLUMNS}
+        rows = []
+        number = 0
+        while True:
+            number += 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:
+                rows.append(Submission(number, "", "", "", "", f"unreadable CSV row: {err}"))
+                continue
+            if len(fields) != len(header):
+                values = {c: fields[i] if i < len(fields) else "" for c, i in where.items()}
+                rows.append(Submission(number, *(values[c] for c in COLUMNS),
+                                       f"expected {len(header)} fields, found {len(fields)}"))
+                continue
+            rows.append(Submission(number, *(fields[where[c]] for c in COLUMNS)))
+        return rows
+
+
+def grade_one(submission: Submission, bank: tuple[str, ...] = ()) -> Verdict:
+    """The verdict on one submission (never raises for a bad row)."""
+    if submission.error:
+        return Verdict("invalid", submission.error)
+    keys = bank_keys(bank)
+    problem = keys.get(submission.problem.strip())
+    if problem is None:
+        return Verdict("invalid", f"no problem '{submission.problem}' in the bank")
+    key = problem.get(submission.part.strip())
+    if key is None:
+        return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
+                                  f"(parts: {', '.join(problem)})")
+    return check(key.expected, submission.answer, key.context)
+
+
+def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = ()) -> list[tuple[Submission, Verdict]]:
+    """Grade a list of submissions in this process (the unit of work sent to an executor)."""
+    out = []
+    for s in chunk:
+        try:
+            verdict = grade_one(s, bank)
+        except Exception as err:  # noqa: BLE001 - one bad row never stops a batch
+            verdict = Verdict("undecided", f"the check failed: {type(err).__name__}: {err}")
+        out.append((s, verdict))
+    return out
+
+
+def _row(s: Submission, v: Verdict) -> list[str]:
+    parsed = "" if v.parsed is None else v.parsed.text
+    return [str(s.row), s.student, s.problem, s.part, s.answer, v.verdict, v.message, v.diagnosis or "", parsed]
+
+
+def _done_rows(out: Path) -> set[int]:
+    if not out.exists() or out.stat().st_size == 0:
+        return set()
+    data = out.read_bytes()
+    if not data.endswith(b"\n"):  # a run stopped in the middle of a line: drop the partial row
+        out.write_bytes(data[: data.rfind(b"\n") + 1])
+    with out.open(newline="", encoding="utf-8") as handle:
+        return {int(r["row"]) for r in csv.DictReader(handle) if r.get("row", "").isdigit()}
+
+
+def grade(
+    submissions: list[Submission],
+    out: Path,
+    *,
+    bank: Iterable[str] = (),
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> Path:
+    """Grade into ``out`` (CSV, appended row by row; rows already there are skipped), then write totals.
+
+    Returns the path of the per-student totals CSV written beside ``out``.
+    """
+    bank = tuple(str(b) for b in bank)
+    bank_keys(bank)  # a broken bank fails here, once, with its own message
+    done = _done_rows(out)
+    todo = [s for s in submissions if s.row not in done]
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    new_file = not out.exists() or out.stat().st_size == 0
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress(len(todo), show, initial=len(submissions) - len(todo), total=len(submissions))
+    with out.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if new_file:
+            writer.writerow(OUTPUT)
+            handle.flush()
+        results: Iterator[list[tuple[Submission, Verdict]]]
+        if executor is None:
+            results = (grade_chunk(c, bank) for c in chunks)
+        else:
+            results = executor.map(grade_chunk, chunks, [bank] * len(chunks))
+        for graded in results:
+            for s, v in graded:
+                writer.writerow(_row(s, v))
+            handle.flush()
+            bar.update(len(graded))
+    bar.close()
+    return write_totals(out)
+
+
+def write_totals(out: Path) -> Path:
+    """student, correct, incorrect, invalid, undecided, total: one row per student, from ``out``."""
+    totals: dict[str, dict[str, int]] = {}
+    with out.open(newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            counts = totals.setdefault(r["student"], {v: 0 for v in ("correct", "incorrect", "invalid", "undecided")})
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    path = out.with_name(out.stem + "-totals.csv")
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("student", "correct", "incorrect", "invalid", "undecided", "total"))
+        for student in sorted(totals):
+            c = totals[student]
+            writer.writerow((student, c["correct"], c["incorrect"], c["invalid"], c["undecided"], sum(c.values())))
+    return path
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(count: int, show: bool, initial: int, total: int):
+    """tqdm's bar on a terminal (the library everyone knows), nothing otherwise."""
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="answer", file=sys.stderr)

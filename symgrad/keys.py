@@ -1,0 +1,94 @@
+"""Answer keys from the problem bank: for each problem, the gradeable items and how to check them.
+
+Item names (the "part" column of a submissions file):
+  staged        value.<node>, grad.<node> (numbers, two decimals as the seeds round), gradient.<input>
+  chain, multivariate   derivative.<input>
+  gradients     partial.<variable>
+  identity, derivative  derivative
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy
+
+from .check import Context, Tolerance
+from .parsing import parse, parse_program, symbol
+from .problems import Problem, load_bank
+from .solve import solve
+from .steps import IDENTITIES, chain_steps
+
+TWO_DECIMALS = Tolerance(decimals=2)
+
+
+@dataclass(frozen=True)
+class Key:
+    expected: sympy.Expr
+    context: Context
+
+
+def _staged(problem: Problem) -> dict[str, Key]:
+    data = problem.data
+    source = data.get("program") or data["expression"]
+    s = solve(source, data.get("point"), names=data.get("names", "letters"), granularity=data.get("granularity"))
+    g = s.graph
+    keys = {f"gradient.{n}": Key(s.gradient[n], Context(tuple(g.inputs), function=g.source, wrt=n))
+            for n in g.inputs}
+    if s.passes is not None:
+        numeric = Context((), tolerance=TWO_DECIMALS)
+        for name in (*g.inputs, *(st.name for st in g.stages)):
+            value, grad = s.value(name), s.grad(name)
+            keys[f"value.{name}"] = Key(value.exact if value.exact is not None else sympy.Float(value.approx), numeric)
+            keys[f"grad.{name}"] = Key(grad.exact if grad.exact is not None else sympy.Float(grad.approx), numeric)
+    return keys
+
+
+def _chain(problem: Problem) -> dict[str, Key]:
+    program = parse_program(problem.data["program"])
+    definitions = {}
+    full = {}
+    for a in program.assignments[:-1]:
+        full[symbol(a.name)] = a.expr.xreplace(full)
+        definitions[a.name] = full[symbol(a.name)]
+    output = program.assignments[-1].expr.xreplace(full)
+    keys = {}
+    for wrt in problem.data["wrt"]:
+        d = chain_steps(program, wrt)
+        keys[f"derivative.{wrt}"] = Key(d.result, Context(tuple(program.inputs), definitions, function=output, wrt=wrt))
+    return keys
+
+
+def _gradients(problem: Problem) -> dict[str, Key]:
+    expr = parse(problem.data["expression"])
+    names = tuple(sorted(s.name for s in expr.free_symbols))
+    return {f"partial.{v}": Key(sympy.diff(expr, symbol(v)), Context(names, function=expr, wrt=v)) for v in names}
+
+
+def _identity(problem: Problem) -> dict[str, Key]:
+    d = IDENTITIES[problem.data["name"]]()
+    derivative = next(s.before for s in d.steps if isinstance(s.before, sympy.Derivative))
+    return {"derivative": Key(d.result, Context(("x",), function=derivative.expr, wrt="x"))}
+
+
+def _derivative(problem: Problem) -> dict[str, Key]:
+    expr = parse(problem.data["expression"])
+    names = tuple(sorted(s.name for s in expr.free_symbols))
+    wrt = problem.data.get("wrt", [names[0]])[0]
+    return {"derivative": Key(sympy.diff(expr, symbol(wrt)), Context(names, function=expr, wrt=wrt))}
+
+
+KEYS = {"staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
+        "identity": _identity, "derivative": _derivative}
+
+
+def problem_keys(problem: Problem) -> dict[str, Key]:
+    """The gradeable items of one problem."""
+    return KEYS[problem.kind](problem)
+
+
+@lru_cache(maxsize=8)
+def bank_keys(paths: tuple[str, ...] = ()) -> dict[str, dict[str, Key]]:
+    """problem id -> item -> Key, for a bank (the seed bank when ``paths`` is empty); cached per process."""
+    return {p.id: problem_keys(p) for p in load_bank(list(paths))}
