@@ -110,8 +110,8 @@ class Verdict:
         }
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so that no `except Exception` on the way swallows it."""
 
 
 @contextmanager
@@ -298,6 +298,22 @@ def _chain_slips(function: Expr, x: Symbol) -> list[Expr]:
     return [result(tree, c) for c in chains] + ([result(tree, "all")] if len(chains) > 1 else [])
 
 
+def _freeze_nth(expr: Expr, x: Symbol, n: int, frozen: Symbol) -> Expr:
+    """expr with its n-th occurrence of x (in tree order) replaced by ``frozen``."""
+    seen = 0
+
+    def walk(node):
+        nonlocal seen
+        if node == x:
+            seen += 1
+            return frozen if seen - 1 == n else node
+        if not node.args:
+            return node
+        return node.func(*(walk(a) for a in node.args))
+
+    return walk(expr)
+
+
 def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
     """For each place x occurs, the derivative with the path through that place left out."""
     frozen = Symbol("_frozen", real=True)
@@ -306,17 +322,7 @@ def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
     if count < 2:
         return []
     for n in range(count):
-        seen = [0]
-
-        def replace(node):
-            if node == x:
-                seen[0] += 1
-                return frozen if seen[0] - 1 == n else node
-            if not node.args:
-                return node
-            return node.func(*(replace(a) for a in node.args))
-
-        partly = replace(function)
+        partly = _freeze_nth(function, x, n, frozen)
         slips.append((sympy.diff(partly, x).xreplace({frozen: x}), partly))
     return slips
 
@@ -333,37 +339,39 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
     pairs = [(a, k) for _, a, k in values]
     if all(_agrees(a, -k) for a, k in pairs) and any(k != 0 for _, k in pairs):
         return "sign error", "the sign is wrong: your answer is the negative of the key"
-    ratio = _constant_ratio(pairs)
-    if ratio is not None:
-        return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
+    # (diagnosis, message, what the answer would be if this were the mistake); the most specific first
     candidates: list[tuple[str, str, Expr]] = []
     if context.function is not None and context.wrt is not None:
         f, x = context.function, symbol(context.wrt)
-        candidates.append(("function instead of derivative",
-                           "this is the function itself, not its derivative", f))
-        for v in sorted(f.free_symbols - {x}, key=str):
-            candidates.append(("wrong variable", f"this is the derivative with respect to {v}, not {x}",
-                               sympy.diff(f, v)))
         for slip in _chain_slips(f, x):
             candidates.append(("missing inner derivative",
                                "the chain rule's inner derivative is missing: multiply by the derivative "
                                "of the inside function", slip))
-        for slip, partly in _path_slips(f, x):
+        for slip, _partly in _path_slips(f, x):
             candidates.append(("missing path",
                                f"a path is missing from the sum: {x} reaches the output along several paths "
                                "and every path's contribution must be added", slip))
-        try:
-            antiderivative_check = sympy.diff(answer, x) - f
-            candidates.append(("antiderivative", "this is an antiderivative: differentiate, do not integrate",
-                               antiderivative_check + key))
-        except Exception:  # noqa: BLE001 - a failed diagnosis must not fail the check
-            pass
+        candidates.append(("function instead of derivative", "this is the function itself, not its derivative", f))
+        for v in sorted(f.free_symbols - {x}, key=str):
+            candidates.append(("wrong variable", f"this is the derivative with respect to {v}, not {x}",
+                               sympy.diff(f, v)))
     for name, message, candidate in candidates:
         try:
             if all(_agrees(a, evaluate(candidate, point)) for point, a, _ in values):
                 return name, message
         except Undefined:
             continue
+    if context.function is not None and context.wrt is not None:
+        f, x = context.function, symbol(context.wrt)
+        try:  # an antiderivative: the answer's derivative is the function
+            slope = sympy.diff(answer, x)
+            if all(_agrees(evaluate(slope, point), evaluate(f, point)) for point, _, _ in values):
+                return "antiderivative", "this is an antiderivative: differentiate, do not integrate"
+        except Undefined:
+            pass
+    ratio = _constant_ratio(pairs)
+    if ratio is not None:
+        return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
     differences = [(p, a, k) for p, a, k in values if not _agrees(a, k)]
     point, a, k = differences[0]
     shift = [a - k for _, a, k in values]

@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .check import Context, Tolerance, check
 from .errors import SymgradError
+from .grade import grade, read_submissions
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
-from .check import Context, Tolerance, check
-from .grade import grade, read_submissions
 from .parsing.program import check_name
 from .problems import load_bank
 from .render import build_pdf, write

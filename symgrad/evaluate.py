@@ -14,7 +14,7 @@ import sympy
 from .functions import relu, sigmoid
 
 
-class Undefined(Exception):
+class Undefined(Exception):  # noqa: N818 - reads as a verdict on a point: "undefined"
     """The expression has no finite real value at this point."""
 
 
@@ -28,11 +28,29 @@ def _real(value):
     return value
 
 
+# Past these sizes mpmath would need big-integer arithmetic that no alarm can interrupt:
+# a value that large is "undefined" for checking, as an overflow is in floating point.
+_HUGE_EXPONENT = 40  # exp(x) for |x| < 2^40
+_HUGE_ANGLE = 4096  # sin(x) for |x| < 2^4096
+
+
+def _bounded(function, limit):
+    def call(x):
+        if mpmath.mag(x) > limit:
+            raise Undefined("too large to evaluate")
+        return function(x)
+
+    return call
+
+
 def _pow(base, exponent):
     if base == 0 and exponent < 0:
         raise Undefined("division by zero")
     if base < 0 and not mpmath.isint(exponent):
         raise Undefined("a negative number to a fractional power")
+    if base != 0 and mpmath.mag(exponent) + mpmath.mag(mpmath.log(abs(base)) if abs(base) != 1 else 0) > \
+            _HUGE_EXPONENT:
+        raise Undefined("too large to evaluate")
     return base**exponent
 
 
@@ -42,7 +60,8 @@ def _log(x):
     return mpmath.log(x)
 
 
-def _heaviside(u, h0=mpmath.mpf(1) / 2):
+def _heaviside(u, h0=None):
+    h0 = mpmath.mpf(1) / 2 if h0 is None else h0
     return mpmath.mpf(1) if u > 0 else (mpmath.mpf(0) if u < 0 else h0)
 
 
@@ -55,16 +74,16 @@ _OPS: dict[type, Callable] = {
     sympy.Add: lambda *a: mpmath.fsum(a),
     sympy.Mul: lambda *a: mpmath.fprod(a),
     sympy.Pow: _pow,
-    sympy.exp: mpmath.exp,
+    sympy.exp: _bounded(mpmath.exp, _HUGE_EXPONENT),
     sympy.log: _log,
-    sympy.sin: mpmath.sin,
-    sympy.cos: mpmath.cos,
-    sympy.tan: mpmath.tan,
-    sympy.sinh: mpmath.sinh,
-    sympy.cosh: mpmath.cosh,
-    sympy.tanh: mpmath.tanh,
-    sympy.sech: mpmath.sech,
-    sigmoid: lambda u: 1 / (1 + mpmath.exp(-u)),
+    sympy.sin: _bounded(mpmath.sin, _HUGE_ANGLE),
+    sympy.cos: _bounded(mpmath.cos, _HUGE_ANGLE),
+    sympy.tan: _bounded(mpmath.tan, _HUGE_ANGLE),
+    sympy.sinh: _bounded(mpmath.sinh, _HUGE_EXPONENT),
+    sympy.cosh: _bounded(mpmath.cosh, _HUGE_EXPONENT),
+    sympy.tanh: lambda u: mpmath.mpf(mpmath.sign(u)) if mpmath.mag(u) > _HUGE_EXPONENT else mpmath.tanh(u),
+    sympy.sech: lambda u: mpmath.mpf(0) if mpmath.mag(u) > _HUGE_EXPONENT else mpmath.sech(u),
+    sigmoid: lambda u: mpmath.mpf(u > 0) if mpmath.mag(u) > _HUGE_EXPONENT else 1 / (1 + mpmath.exp(-u)),
     relu: lambda u: max(mpmath.mpf(0), u),
     sympy.Abs: abs,
     sympy.Max: lambda *a: max(a),
