@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import mpmath
@@ -86,13 +87,24 @@ class Context:
         return [*self.variables, *self.definitions]
 
 
-@dataclass(frozen=True)
 class Reading:
-    """How an answer was read: the expression as text and LaTeX, and the reading rules applied."""
+    """How an answer was read: the expression as text and LaTeX (printed when first asked for,
+    since printing costs more than checking), and the reading rules applied."""
 
-    text: str
-    latex: str
-    notes: tuple[str, ...] = ()
+    def __init__(self, expr: Expr, notes: tuple[str, ...] = ()):
+        self.expr = expr
+        self.notes = notes
+
+    @cached_property
+    def text(self) -> str:
+        return text(self.expr)
+
+    @cached_property
+    def latex(self) -> str:
+        return latex(self.expr)
+
+    def __repr__(self) -> str:
+        return f"Reading({self.text!r}, notes={self.notes!r})"
 
 
 @dataclass(frozen=True)
@@ -143,8 +155,8 @@ def read_answer(answer: str | Expr, context: Context) -> tuple[Expr, Reading]:
         expr, notes = answer, []
     else:
         names = context.names or None  # no names given: every word is a variable (reading a key)
-        expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer))
-    shown = Reading(text(expr), latex(expr), tuple(notes))
+        expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False)
+    shown = Reading(expr, tuple(notes))
     defs = {symbol(n): d for n, d in context.definitions.items()}
     for _ in range(len(defs)):  # definitions may use earlier intermediate names
         if not expr.free_symbols & set(defs):
@@ -398,13 +410,33 @@ def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading) -> Ver
     return Verdict("incorrect", f"your answer is {a:.10g} but the key is {k:.10g}{hint}", "differs", reading)
 
 
+def _read_key(expected: str, context: Context) -> Expr:
+    """A key is read once however many answers are checked against it."""
+    return _read_key_cached(expected, context.variables, tuple(context.definitions.items()))
+
+
+@lru_cache(maxsize=1024)
+def _read_key_cached(expected: str, variables: tuple[str, ...], definitions: tuple) -> Expr:
+    return read_answer(expected, Context(variables, dict(definitions)))[0]
+
+
+@lru_cache(maxsize=1024)
+def _samples(key: Expr, variables: tuple[Symbol, ...], positive: bool, kinks: tuple[Expr, ...],
+             seed: int) -> tuple[tuple[dict, mpmath.mpf], ...]:
+    """The points for a key (and the kinks in play), computed once per key; no deadline here: the
+    sampler bounds its own work (a fixed number of draws), and the caller's alarm bounds the rest."""
+    with mpmath.workdps(DIGITS):
+        sampler = _Sampler(key, variables, positive, seed, float("inf"))
+        return tuple(sampler.points(POINTS, kinks))
+
+
 def check(
     expected: str | Expr, answer: str | Expr, context: Context | None = None, *, time_limit: float = TIME_LIMIT
 ) -> Verdict:
     """The verdict on ``answer`` against the key ``expected``; never raises for a bad answer."""
     context = context or Context()
     try:
-        key, _ = read_answer(expected, context)
+        key = _read_key(expected, context) if isinstance(expected, str) else read_answer(expected, context)[0]
     except SymgradError as err:
         raise SymgradError(f"the key cannot be read: {err}") from None
     if not context.variables:  # infer the variables from the key
@@ -439,8 +471,8 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
     if not key.free_symbols and not value.free_symbols:
         return _numeric(value, key, context, reading)
     with mpmath.workdps(DIGITS):
-        sampler = _Sampler(key, variables, context.positive, _seed(key_text, ",".join(context.variables)), deadline)
-        samples = sampler.points(POINTS, _kinks([key, value]))
+        seed = _seed(key_text, ",".join(context.variables))
+        samples = list(_samples(key, tuple(variables), context.positive, tuple(_kinks([key, value])), seed))
         if len(samples) < 3:
             if time.monotonic() > deadline:
                 return Verdict("undecided", "the check reached its time limit before finding enough points",

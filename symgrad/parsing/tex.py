@@ -16,7 +16,8 @@ _FUNCTIONS = {
     "exp": r"\exp", "log": r"\log", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
     "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "sech": r"\operatorname{sech}",
     "max": r"\max", "min": r"\min", "sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma",
-    "s": "s", "relu": r"\operatorname{relu}", "heaviside": "H",
+    "s": "s", "relu": r"\operatorname{relu}", "heaviside": "H", "abs": r"\operatorname{abs}",
+    "sign": r"\operatorname{sign}", "sgn": r"\operatorname{sgn}",
 }
 
 

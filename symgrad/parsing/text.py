@@ -37,6 +37,8 @@ FUNCTIONS: dict[str, tuple[object, int, int | None]] = {
     "tanh": (sympy.tanh, 1, 1),
     "sech": (sympy.sech, 1, 1),
     "abs": (sympy.Abs, 1, 1),
+    "sign": (sympy.sign, 1, 1),
+    "sgn": (sympy.sign, 1, 1),
     "max": (sympy.Max, 2, None),
     "min": (sympy.Min, 2, None),
     "sigmoid": (sigmoid, 1, 1),
@@ -347,16 +349,24 @@ def read(
     variables: Iterable[str] = (),
     latex: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    keep_shape: bool = True,
 ) -> tuple[sympy.Expr, list[str]]:
-    """parse(), also returning the reading rules that applied (to echo with a verdict)."""
+    """parse(), also returning the reading rules that applied (to echo with a verdict).
+
+    ``keep_shape`` keeps 2(x+1) and -(a+b) as written (staging follows the author's shape); a
+    check does not need it, and SymPy clears its cache whenever the setting changes.
+    """
     tree = parse_tree(text, limits, latex)
     builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names))
-    return _build(builder, tree), builder.notes
+    return _build(builder, tree, keep_shape), builder.notes
 
 
-def _build(builder: _Builder, tree: Tree) -> sympy.Expr:
+def _build(builder: _Builder, tree: Tree, keep_shape: bool = True) -> sympy.Expr:
     try:
-        with distribute(False):  # keep 2(x+1) and -(a+b) as written: staging follows the user's shape
+        if keep_shape:
+            with distribute(False):
+                result = builder.transform(tree)
+        else:
             result = builder.transform(tree)
     except ParseError:
         raise
