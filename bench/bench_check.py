@@ -31,12 +31,12 @@ HERE = Path(__file__).parent
 CORPUS = HERE / "check_corpus.jsonl"
 
 
-class Timeout(Exception):
+class BaselineTimeoutError(Exception):
     pass
 
 
 def _alarm(signum, frame):
-    raise Timeout()
+    raise BaselineTimeoutError()
 
 
 def baseline(expected: str, answer: str, names: tuple[str, ...], timeout: float) -> str:
@@ -51,7 +51,7 @@ def baseline(expected: str, answer: str, names: tuple[str, ...], timeout: float)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         return "correct" if sympy.simplify(key - value) == 0 else "incorrect"
-    except Timeout:
+    except BaselineTimeoutError:
         return "timeout"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
