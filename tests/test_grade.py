@@ -107,3 +107,9 @@ def test_on_a_real_local_dask_cluster(tmp_path):
         with distributed.Client(cluster) as client:
             grade(read_submissions(SAMPLE), tmp_path / "dask.csv", executor=client.get_executor())
     assert verdicts(tmp_path / "dask.csv") == EXPECTED
+
+
+def test_progress_bar_when_asked(tmp_path, capsys):
+    grade(read_submissions(SAMPLE), tmp_path / "r.csv", progress=True)
+    err = capsys.readouterr().err
+    assert "20/20" in err and "answer" in err
