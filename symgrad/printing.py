@@ -151,6 +151,9 @@ class TexPrinter(_ChainFactors, LatexPrinter):
                 self._settings["mul_symbol_latex"] = saved
         return super()._print_Mul(expr)
 
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
     def _print_Heaviside(self, expr, exp=None):
         parts = indicator(expr)
         if parts is None:

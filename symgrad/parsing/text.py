@@ -47,9 +47,25 @@ FUNCTIONS: dict[str, tuple[object, int, int | None]] = {
     "σ": (sigmoid, 1, 1),
     "relu": (relu, 1, 1),
     "heaviside": (sympy.Heaviside, 1, 1),
+    "diag": (None, 1, 1),  # of a vector, in a matrix answer
 }
 
 CONSTANTS = {"e": sympy.E, "pi": sympy.pi, "π": sympy.pi}
+
+# sigma'(z), tanh'(z), relu'(z): the derivative of an activation, applied to its argument.
+DERIVATIVES: dict[str, object] = {
+    "sigmoid": lambda u: sigmoid(u) * (1 - sigmoid(u)),
+    "tanh": lambda u: 1 - sympy.tanh(u) ** 2,
+    "relu": lambda u: sympy.Heaviside(u, 0),
+}
+DERIVATIVES.update({alias: DERIVATIVES["sigmoid"] for alias in ("sigma", "s", "σ")})
+
+
+class _Transpose:
+    """The T of h^T in a matrix answer (when the problem has no variable T)."""
+
+
+TRANSPOSE = _Transpose()
 
 # Characters a student pastes, spelled the way the grammar reads them.
 _UNICODE = str.maketrans({
@@ -61,7 +77,19 @@ RESERVED = (frozenset(FUNCTIONS) - {"s", "sigma", "σ"}) | {"math"}
 
 # Tokens that only shape the tree (brackets, operators); the builder never sees them as values.
 _PUNCTUATION = {"POW", "CARET", "TIMES", "LEFT_PAREN", "RIGHT_PAREN", "LEFT_BRACKET", "RIGHT_BRACKET",
-                "LEFT_BAR", "RIGHT_BAR", "FRAC", "SQRT"}
+                "LEFT_BAR", "RIGHT_BAR", "FRAC", "SQRT", "PRIME", "HADAMARD"}
+
+
+def _is_matrix(value) -> bool:
+    return isinstance(value, sympy.MatrixBase)
+
+
+class ShapeError(ParseError):
+    """A matrix answer whose pieces do not fit together (a product of mismatched shapes)."""
+
+
+def _shape(m) -> str:
+    return f"{m.rows}×{m.cols}"
 
 
 @lru_cache(maxsize=2)
@@ -84,8 +112,8 @@ def _values(args) -> list:
 
 
 def _function_name(token: Token) -> str:
-    """math.exp, \\exp, \\operatorname{sech} -> exp, sech."""
-    name = str(token).removeprefix("math.").removeprefix("\\")
+    """math.exp, \\exp, \\operatorname{sech}, sigma' -> exp, sech, sigma."""
+    name = str(token).removeprefix("math.").removeprefix("\\").removesuffix("'")
     if name.startswith("operatorname{"):
         name = name[len("operatorname{"):-1]
     return name
@@ -109,8 +137,12 @@ def split_name(word: str, names: Iterable[str]) -> list[str] | None:
 class _Builder(Transformer_NonRecursive):
     """Parse tree -> SymPy, one method per grammar alias; only whitelisted constructors are called."""
 
-    def __init__(self, variables: frozenset[str], limits: Limits, names: frozenset[str] | None):
+    def __init__(self, variables: frozenset[str], limits: Limits, names: frozenset[str] | None,
+                 matrices: dict | None = None, no_derivatives: bool = False):
         super().__init__()
+        self.matrices = matrices or {}  # a matrix answer: each name's value on one random instance
+        self.no_derivatives = no_derivatives  # sigma'(z) as 1: the key an answer that forgot it would match
+        names = None if names is None else names | frozenset(self.matrices)
         self.variables = variables | (names or frozenset())
         self.limits = limits
         self.names = names
@@ -130,6 +162,10 @@ class _Builder(Transformer_NonRecursive):
         return sympy.Rational(value.numerator, value.denominator)
 
     def _word(self, text: str, column: int | None) -> sympy.Expr:
+        if text in self.matrices:
+            return self.matrices[text]
+        if text == "T" and self.matrices and "T" not in self.variables:
+            return TRANSPOSE
         if text in self.variables:
             return symbol(text)
         if text in CONSTANTS:
@@ -151,7 +187,9 @@ class _Builder(Transformer_NonRecursive):
     def name(self, token: Token) -> sympy.Expr:
         if token.type == "PI":
             return sympy.pi
-        return self._word(str(token), _column(token))
+        if token.type == "TOP":
+            return self._word("T", _column(token))
+        return self._word(str(token).removeprefix("\\"), _column(token))
 
     def subscript(self, base: Token, sub: Token) -> sympy.Expr:
         """LaTeX w_0 or w_{0}: the name w_0 or w0, whichever the problem has."""
@@ -172,8 +210,25 @@ class _Builder(Transformer_NonRecursive):
     def call(self, func: Token, *args: sympy.Expr) -> sympy.Expr:
         return self._apply(func, _values(args))
 
+    def dcall(self, func: Token, *args):
+        (arg,) = _values(args)
+        name = _function_name(func)
+        if name not in DERIVATIVES:
+            raise ParseError(f"{name}' is not a derivative symgrad knows (sigma', tanh', relu')", _column(func))
+        derivative = (lambda u: sympy.S.One) if self.no_derivatives else DERIVATIVES[name]
+        return arg.applyfunc(derivative) if _is_matrix(arg) else derivative(arg)
+
     def _apply(self, func: Token, args: list) -> sympy.Expr:
         name = _function_name(func)
+        if name == "diag":
+            if len(args) != 1 or not _is_matrix(args[0]) or 1 not in args[0].shape:
+                raise ShapeError("diag(...) takes one vector", _column(func))
+            return sympy.diag(*args[0])
+        if any(_is_matrix(a) for a in args):
+            if len(args) != 1:
+                raise ShapeError(f"{name}() of a matrix takes one argument", _column(func))
+            constructor = FUNCTIONS[name][0]
+            return args[0].applyfunc(constructor)
         constructor, least, most = FUNCTIONS[name]
         if len(args) < least or (most is not None and len(args) > most):
             wanted = f"{least}" if least == most else f"at least {least}"
@@ -208,26 +263,64 @@ class _Builder(Transformer_NonRecursive):
         return sympy.root(inner, n)
 
     # -- operators --------------------------------------------------------------------------------
+    def _fit(self, a, b, what: str, ok: bool):
+        if not ok:
+            raise ShapeError(f"{what}: {_shape(a)} and {_shape(b)} do not fit")
+
     def add(self, a, b):
+        if _is_matrix(a) and _is_matrix(b):
+            self._fit(a, b, "a sum", a.shape == b.shape)
+            return a + b
+        if _is_matrix(a) or _is_matrix(b):  # 1 + z: a number and a vector add entry by entry
+            m, c = (a, b) if _is_matrix(a) else (b, a)
+            return m.applyfunc(lambda e: e + c)
         return sympy.Add(a, b)
 
     def sub(self, a, b):
+        if _is_matrix(a) or _is_matrix(b):
+            return self.add(a, self.neg(b))
         return sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b))
 
     def mul(self, *args):
         a, b = _values(args)
+        if _is_matrix(a) and _is_matrix(b):
+            self._fit(a, b, "a matrix product", a.cols == b.rows)
+            return a * b
+        if _is_matrix(a) or _is_matrix(b):
+            return a * b
         return sympy.Mul(a, b)
+
+    def hadamard(self, *args):
+        a, b = _values(args)
+        if _is_matrix(a) and _is_matrix(b):
+            self._fit(a, b, "an entry-by-entry product", a.shape == b.shape)
+            return a.multiply_elementwise(b)
+        return self.mul(a, b)
 
     def div(self, *args):
         a, b = _values(args)
+        if _is_matrix(b):
+            raise ShapeError("cannot divide by a matrix")
         if b.is_zero:
             raise ParseError("division by zero", None)
+        if _is_matrix(a):
+            return a / b
         return sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne))
 
     def neg(self, a):
+        if _is_matrix(a):
+            return -a
         return sympy.Mul(sympy.S.NegativeOne, a)
 
     def pow(self, base, op: Token, exponent):
+        if exponent is TRANSPOSE:
+            if not _is_matrix(base):
+                raise ShapeError("^T needs a matrix or a vector", _column(op))
+            return base.T
+        if _is_matrix(base) or _is_matrix(exponent):
+            if not (_is_matrix(base) and exponent.is_Integer and base.rows == base.cols and exponent > 0):
+                raise ShapeError("only a square matrix has whole-number powers", _column(op))
+            return base**exponent
         if id(base) in self.splits:  # xe^x is x*e^x: the power takes the last letter of a split word
             *head, last = self.splits[id(base)]
             return sympy.Mul(*head, self._power(last, exponent, op))
@@ -350,6 +443,8 @@ def read(
     latex: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     keep_shape: bool = True,
+    matrices: dict | None = None,
+    no_derivatives: bool = False,
 ) -> tuple[sympy.Expr, list[str]]:
     """parse(), also returning the reading rules that applied (to echo with a verdict).
 
@@ -357,7 +452,8 @@ def read(
     check does not need it, and SymPy clears its cache whenever the setting changes.
     """
     tree = parse_tree(text, limits, latex)
-    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names))
+    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names), matrices,
+                       no_derivatives)
     return _build(builder, tree, keep_shape), builder.notes
 
 
@@ -375,7 +471,9 @@ def _build(builder: _Builder, tree: Tree, keep_shape: bool = True) -> sympy.Expr
         if isinstance(inner, ParseError):
             raise inner from None
         raise ParseError(f"cannot read the expression: {inner}") from None
-    if result.has(sympy.zoo, sympy.nan):
+    if result is TRANSPOSE:
+        raise ParseError("'T' is not a name here")
+    if not _is_matrix(result) and result.has(sympy.zoo, sympy.nan):
         raise ParseError("the expression is undefined (division by zero)")
     return result
 

@@ -1,0 +1,398 @@
+"""Networks as problems: fully connected layers, their forward and backward passes in matrix form,
+shapes, symmetry under constant initialization, parameter counts, and convolutional shapes.
+
+The matrix formulas (what a worksheet states) are SymPy matrix expressions over MatrixSymbols, so
+every quantity carries its shape; a concrete instance (small sizes, nice numbers) computes every
+vector and matrix of both passes with exact arithmetic where the activations allow it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sympy
+from sympy import HadamardProduct, Matrix, MatrixSymbol, Rational
+
+from .errors import SymgradError
+from .functions import relu, sigmoid
+
+# -- activations and losses: one row each -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    f: Callable[[sympy.Expr], sympy.Expr]
+    df: Callable[[sympy.Expr, sympy.Expr], sympy.Expr]  # derivative, from z and a = f(z)
+    tex: str
+    df_tex: str  # the derivative in terms of a, as the seeds write it: a(1 - a)
+
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
+    Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), r"\sigma", r"a \odot (1 - a)"),
+    Activation("tanh", sympy.tanh, lambda z, a: 1 - a**2, r"\tanh", r"1 - a \odot a"),
+    Activation("relu", relu, lambda z, a: sympy.Heaviside(z, 0), r"\operatorname{relu}", r"\mathbb{1}(z > 0)"),
+    Activation("identity", lambda z: z, lambda z, a: sympy.S.One, r"\operatorname{id}", "1"),
+]}
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    value: Callable[[Matrix, Matrix], sympy.Expr]  # from the output a and the label y
+    grad_a: Callable[[Matrix, Matrix], Matrix]  # d loss / d a
+    tex: str
+    grad_tex: str
+    fused: str | None = None  # an output activation whose gradient with this loss is simply a - y
+
+
+def _softmax(z: Matrix) -> Matrix:
+    exps = z.applyfunc(sympy.exp)
+    total = sum(exps)
+    return exps.applyfunc(lambda e: e / total)
+
+
+LOSSES: dict[str, Loss] = {l.name: l for l in [
+    Loss("squared", lambda a, y: Rational(1, 2) * sum((a - y).applyfunc(lambda t: t**2)), lambda a, y: a - y,
+         r"\tfrac{1}{2}\lVert a - y\rVert_2^2", "a - y"),
+    Loss("mse", lambda a, y: sum((a - y).applyfunc(lambda t: t**2)) / a.rows,
+         lambda a, y: (a - y) * Rational(2, a.rows), r"\tfrac{1}{n}\lVert a - y\rVert_2^2", r"\tfrac{2}{n}(a - y)"),
+    Loss("cross-entropy", lambda a, y: -sum(y[i] * sympy.log(a[i]) for i in range(a.rows)),
+         lambda a, y: Matrix([-y[i] / a[i] for i in range(a.rows)]), r"-\sum_k y_k \log a_k",
+         r"-y \oslash a", fused="softmax"),
+    Loss("binary-cross-entropy",
+         lambda a, y: -sum(y[i] * sympy.log(a[i]) + (1 - y[i]) * sympy.log(1 - a[i]) for i in range(a.rows)),
+         lambda a, y: Matrix([(a[i] - y[i]) / (a[i] * (1 - a[i])) for i in range(a.rows)]),
+         r"-\sum_k y_k \log a_k + (1 - y_k)\log(1 - a_k)", r"(a - y) \oslash (a \odot (1 - a))", fused="sigmoid"),
+]}
+OUTPUTS = {**{n: n for n in ACTIVATIONS}, "softmax": "softmax"}
+
+
+@dataclass(frozen=True)
+class Network:
+    """A fully connected network: sizes d0..dL, an activation per layer, a loss, biases per layer."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str = "squared"
+    biases: tuple[bool, ...] = ()
+
+    def __post_init__(self):
+        if len(self.sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in self.sizes):
+            raise SymgradError(f"layer sizes must be at least two positive whole numbers, not {list(self.sizes)}")
+        if len(self.activations) != len(self.sizes) - 1:
+            raise SymgradError(f"{len(self.sizes) - 1} layers need {len(self.sizes) - 1} activations, "
+                               f"not {len(self.activations)}")
+        for a in self.activations:
+            if a not in OUTPUTS:
+                raise SymgradError(f"unknown activation '{a}' (known: {', '.join(OUTPUTS)})")
+        if "softmax" in self.activations[:-1]:
+            raise SymgradError("softmax can only be the output layer's activation")
+        if self.loss not in LOSSES:
+            raise SymgradError(f"unknown loss '{self.loss}' (known: {', '.join(LOSSES)})")
+        if self.activations[-1] == "softmax" and self.loss != "cross-entropy":
+            raise SymgradError("a softmax output goes with the cross-entropy loss")
+        if not self.biases:
+            object.__setattr__(self, "biases", (True,) * (len(self.sizes) - 1))
+        if len(self.biases) != len(self.sizes) - 1:
+            raise SymgradError(f"biases: one true/false per layer ({len(self.sizes) - 1}), not {len(self.biases)}")
+
+    @property
+    def layers(self) -> int:
+        return len(self.sizes) - 1
+
+
+# -- a concrete instance: every vector and matrix of both passes -------------------------------------
+
+
+@dataclass
+class Trace:
+    """Forward and backward pass of one input: z^l, a^l, delta^l = dl/dz^l, dl/dW^l, dl/db^l."""
+
+    x: Matrix
+    y: Matrix
+    weights: list[Matrix]
+    bias: list[Matrix | None]
+    z: list[Matrix] = field(default_factory=list)
+    a: list[Matrix] = field(default_factory=list)  # a[0] = x
+    loss: sympy.Expr = sympy.S.Zero
+    delta: list[Matrix] = field(default_factory=list)
+    grad_w: list[Matrix] = field(default_factory=list)
+    grad_b: list[Matrix | None] = field(default_factory=list)
+    derivative: list[Matrix] = field(default_factory=list)  # sigma'(z^l), the diagonal of Omega/Lambda
+
+
+def _activate(name: str, z: Matrix) -> Matrix:
+    if name == "softmax":
+        return _softmax(z)
+    return z.applyfunc(ACTIVATIONS[name].f)
+
+
+def run(net: Network, weights: Sequence[Matrix], bias: Sequence[Matrix | None], x: Matrix, y: Matrix) -> Trace:
+    """Both passes with the matrix formulas: d^L = grad_a l ⊙ s'(z^L), d^l = (W^{l+1})^T d^{l+1} ⊙ s'(z^l),
+    dl/dW^l = d^l (a^{l-1})^T, dl/db^l = d^l."""
+    t = Trace(Matrix(x), Matrix(y), [Matrix(w) for w in weights], [None if b is None else Matrix(b) for b in bias])
+    _check_shapes(net, t)
+    a = t.x
+    t.a.append(a)
+    for layer in range(net.layers):
+        w = t.weights[layer]
+        z = w * a + (t.bias[layer] if t.bias[layer] is not None else sympy.zeros(w.rows, 1))
+        a = _activate(net.activations[layer], z)
+        t.z.append(z)
+        t.a.append(a)
+    loss = LOSSES[net.loss]
+    t.loss = loss.value(a, t.y)
+    out = net.activations[-1]
+    deltas: list[Matrix] = [sympy.zeros(1, 1)] * net.layers
+    derivative: list[Matrix] = [sympy.zeros(1, 1)] * net.layers
+    for layer in reversed(range(net.layers)):
+        name = net.activations[layer]
+        if layer == net.layers - 1 and loss.fused == out:  # softmax/sigmoid with cross-entropy: a - y
+            deltas[layer] = t.a[-1] - t.y
+            derivative[layer] = sympy.ones(t.a[-1].rows, 1)
+            continue
+        activation = ACTIVATIONS[name] if name in ACTIVATIONS else None
+        if activation is None:
+            raise SymgradError(f"the {name} output needs the cross-entropy loss")
+        derivative[layer] = Matrix([activation.df(zi, ai) for zi, ai in zip(t.z[layer], t.a[layer + 1])])
+        upstream = loss.grad_a(t.a[-1], t.y) if layer == net.layers - 1 else \
+            t.weights[layer + 1].T * deltas[layer + 1]
+        deltas[layer] = upstream.multiply_elementwise(derivative[layer])
+    t.delta, t.derivative = deltas, derivative
+    t.grad_w = [deltas[l] * t.a[l].T for l in range(net.layers)]
+    t.grad_b = [deltas[l] if t.bias[l] is not None else None for l in range(net.layers)]
+    return t
+
+
+def _check_shapes(net: Network, t: Trace) -> None:
+    if t.x.shape != (net.sizes[0], 1):
+        raise SymgradError(f"x must be {net.sizes[0]}×1, not {t.x.rows}×{t.x.cols}")
+    if t.y.shape != (net.sizes[-1], 1):
+        raise SymgradError(f"y must be {net.sizes[-1]}×1, not {t.y.rows}×{t.y.cols}")
+    for l, w in enumerate(t.weights, start=1):
+        if w.shape != (net.sizes[l], net.sizes[l - 1]):
+            raise SymgradError(f"W^({l}) must be {net.sizes[l]}×{net.sizes[l - 1]}, not {w.rows}×{w.cols}")
+        b = t.bias[l - 1]
+        if net.biases[l - 1] and (b is None or b.shape != (net.sizes[l], 1)):
+            raise SymgradError(f"b^({l}) must be {net.sizes[l]}×1")
+
+
+def gradient_step(t: Trace, rate: sympy.Expr) -> tuple[list[Matrix], list[Matrix | None]]:
+    """W <- W - rate * dl/dW, b <- b - rate * dl/db."""
+    weights = [w - rate * g for w, g in zip(t.weights, t.grad_w)]
+    bias = [None if b is None else b - rate * g for b, g in zip(t.bias, t.grad_b)]
+    return weights, bias
+
+
+def nice_instance(net: Network, seed: int = 0) -> tuple[list[Matrix], list[Matrix | None], Matrix, Matrix]:
+    """Small whole-number weights and inputs (a worksheet's nice numbers), from a fixed seed."""
+    import random
+
+    rng = random.Random(seed)
+    pick = lambda: sympy.Integer(rng.choice([-2, -1, 1, 2]))  # noqa: E731
+    weights = [Matrix(net.sizes[l], net.sizes[l - 1], lambda i, j: pick()) for l in range(1, len(net.sizes))]
+    bias = [Matrix(net.sizes[l], 1, lambda i, j: pick()) if net.biases[l - 1] else None
+            for l in range(1, len(net.sizes))]
+    x = Matrix(net.sizes[0], 1, lambda i, j: pick())
+    y = Matrix(net.sizes[-1], 1, lambda i, j: sympy.Integer(rng.choice([0, 1])))
+    return weights, bias, x, y
+
+
+# -- the matrix formulas with their shapes --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One line of the backward pass in matrix notation: what it is, its formula, its shape."""
+
+    name: str  # LaTeX
+    expr: sympy.MatrixExpr
+    note: str = ""
+
+    @property
+    def shape(self) -> tuple:
+        return self.expr.shape
+
+
+def dims(net: Network) -> list[sympy.Symbol]:
+    return [sympy.Symbol(f"d^{{({i})}}", positive=True, integer=True) for i in range(len(net.sizes))]
+
+
+def formulas(net: Network) -> list[Formula]:
+    """The backward pass as the seeds write it, layer by layer, with MatrixSymbols for every quantity."""
+    d = dims(net)
+    L = net.layers
+    W = [None] + [MatrixSymbol(f"W^{{({l})}}", d[l], d[l - 1]) for l in range(1, L + 1)]
+    a = [MatrixSymbol("x" if l == 0 else f"a^{{({l})}}", d[l], 1) for l in range(L + 1)]
+    y = MatrixSymbol("y", d[L], 1)
+    deriv = [None] + [MatrixSymbol(rf"{OUTPUTS_TEX(net.activations[l - 1])}'\left(z^{{({l})}}\right)", d[l], 1)
+                      for l in range(1, L + 1)]
+    delta = [None] + [MatrixSymbol(rf"\delta^{{({l})}}", d[l], 1) for l in range(1, L + 1)]
+    out: list[Formula] = []
+    loss = LOSSES[net.loss]
+    if loss.fused == net.activations[-1]:
+        out.append(Formula(rf"\delta^{{({L})}}", a[L] - y, f"{net.activations[-1]} output with {net.loss}: "
+                                                           "the gradient at z is a - y"))
+    else:
+        grad_a = MatrixSymbol(rf"\nabla_{{a^{{({L})}}}} \ell", d[L], 1)
+        out.append(Formula(rf"\nabla_{{a^{{({L})}}}} \ell", grad_a, f"= {loss.grad_tex} for the {net.loss} loss"))
+        out.append(Formula(rf"\delta^{{({L})}}", HadamardProduct(grad_a, deriv[L]),
+                           "the loss gradient times the activation's derivative, entry by entry"))
+    for l in range(L - 1, 0, -1):
+        out.append(Formula(rf"\delta^{{({l})}}", HadamardProduct(W[l + 1].T * delta[l + 1], deriv[l]),
+                           "backpropagate through the weights, then through the activation"))
+    for l in range(1, L + 1):
+        out.append(Formula(rf"\frac{{\partial \ell}}{{\partial W^{{({l})}}}}", delta[l] * a[l - 1].T,
+                           "an outer product: the same shape as the weights"))
+        if net.biases[l - 1]:
+            out.append(Formula(rf"\frac{{\partial \ell}}{{\partial b^{{({l})}}}}", delta[l], ""))
+    out.append(Formula(r"\frac{\partial \ell}{\partial x}", W[1].T * delta[1], "the gradient with respect to the input"))
+    return out
+
+
+def OUTPUTS_TEX(name: str) -> str:  # noqa: N802 - a table lookup that reads like a symbol
+    return r"\operatorname{softmax}" if name == "softmax" else ACTIVATIONS[name].tex
+
+
+# -- symmetry --------------------------------------------------------------------------------------
+
+
+def symmetry(net: Network, value: sympy.Expr, x: Matrix, y: Matrix, steps: int, rate: sympy.Expr,
+             seed: int | None = None) -> list[list[Matrix]]:
+    """The first layer's weights after each of ``steps`` gradient steps, from constant ``value`` (or random
+    small weights with ``seed``). With constant weights every row stays the same: the hidden units never
+    become different; random weights break the tie."""
+    import random
+
+    rng = random.Random(seed)
+    def start(rows, cols):
+        if seed is None:
+            return Matrix(rows, cols, lambda i, j: value)
+        return Matrix(rows, cols, lambda i, j: sympy.Float(round(rng.uniform(-1, 1), 2), 15))
+
+    weights = [start(net.sizes[l], net.sizes[l - 1]) for l in range(1, len(net.sizes))]
+    bias = [start(net.sizes[l], 1) if net.biases[l - 1] else None for l in range(1, len(net.sizes))]
+    history = [weights]
+    for _ in range(steps):
+        t = run(net, weights, bias, x, y)
+        weights, bias = gradient_step(t, rate)
+        weights = [w.evalf(15) for w in weights]
+        bias = [None if b is None else b.evalf(15) for b in bias]
+        history.append(weights)
+    return history
+
+
+def rows_identical(m: Matrix, tol: float = 1e-12) -> bool:
+    return all(abs(float(m[i, j] - m[0, j])) <= tol for i in range(m.rows) for j in range(m.cols))
+
+
+# -- parameter counts and convolutional shapes ------------------------------------------------------------
+
+
+def parameter_count(sizes: Sequence[int], biases: bool = True) -> int:
+    """sum over layers of n_i n_{i+1}, plus n_{i+1} biases each: [8, 10, 10, 3] has 210 weights, 233 with biases."""
+    return sum((sizes[i] + (1 if biases else 0)) * sizes[i + 1] for i in range(len(sizes) - 1))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a PyTorch-style list: Conv2d, MaxPool2d, Flatten or Linear, with its arguments."""
+
+    kind: str
+    args: dict
+
+    def __str__(self) -> str:
+        return f"{self.kind}({', '.join(f'{k}={v}' for k, v in self.args.items())})"
+
+
+_LAYER = re.compile(r"^\s*(Conv2[dD]|MaxPool2d|Flatten|Linear)\s*\((.*)\)\s*$")
+_ALIASES = {"Conv2D": "Conv2d"}
+_REQUIRED = {
+    "Conv2d": ("in_channels", "out_channels", "kernel_size"),
+    "MaxPool2d": ("kernel_size",),
+    "Flatten": (),
+    "Linear": ("in_features", "out_features"),
+}
+_DEFAULTS = {"Conv2d": {"stride": 1, "padding": 0}, "MaxPool2d": {"padding": 0}}
+
+
+def parse_layer(text: str) -> Layer:
+    """'Conv2d(in_channels=3, out_channels=16, kernel_size=3, stride=1, padding=1)' -> Layer (no eval)."""
+    m = _LAYER.match(text)
+    if not m:
+        raise SymgradError(f"cannot read the layer '{text}': expected Conv2d(...), MaxPool2d(...), Flatten() "
+                           "or Linear(...)")
+    kind = _ALIASES.get(m.group(1), m.group(1))
+    args: dict[str, int] = {}
+    if m.group(2).strip():
+        for part in m.group(2).split(","):
+            key, sep, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not re.fullmatch(r"[a-z_]+", key) or not re.fullmatch(r"\d{1,6}", value):
+                raise SymgradError(f"in '{text}': write each argument as name=whole number, not '{part.strip()}'")
+            args[key] = int(value)
+    for key, value in _DEFAULTS.get(kind, {}).items():
+        args.setdefault(key, value)
+    if kind == "MaxPool2d" and "kernel_size" in args:
+        args.setdefault("stride", args["kernel_size"])  # PyTorch's default stride is the kernel size
+    missing = [k for k in _REQUIRED[kind] if k not in args]
+    if missing:
+        raise SymgradError(f"in '{text}': {kind} needs {', '.join(missing)}")
+    return Layer(kind, args)
+
+
+def output_size(n: int, f: int, p: int, s: int, where: str = "") -> int:
+    """o = (n - f + 2p)/s + 1, refusing sizes that do not divide evenly."""
+    top = n - f + 2 * p
+    if top < 0:
+        raise SymgradError(f"{where}the filter ({f}) is larger than the padded input ({n} + 2·{p})")
+    if top % s:
+        raise SymgradError(f"{where}(n - f + 2p)/s = ({n} - {f} + 2·{p})/{s} = {top}/{s} does not divide evenly")
+    return top // s + 1
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    layer: Layer
+    shape: tuple[int, ...]  # the output's shape without the batch dimension
+    params: int
+    dense_params: int | None  # a fully connected layer from the flattened input to the flattened output
+
+
+def trace_shapes(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[LayerShape]:
+    """The shape after each layer (channels, height, width; or features), its parameters, and the fully
+    connected equivalent's parameters for a convolution."""
+    shape = tuple(input_shape)
+    out = []
+    for i, layer in enumerate(layers, start=1):
+        a, where = layer.args, f"layer {i} ({layer}): "
+        if layer.kind in ("Conv2d", "MaxPool2d"):
+            if len(shape) != 3:
+                raise SymgradError(f"{where}needs a (channels, height, width) input, not {shape}")
+            c, h, w = shape
+            if layer.kind == "Conv2d" and a["in_channels"] != c:
+                raise SymgradError(f"{where}in_channels={a['in_channels']} but the input has {c} channels")
+            k, s, p = a["kernel_size"], a["stride"], a["padding"]
+            oh, ow = output_size(h, k, p, s, where), output_size(w, k, p, s, where)
+            if layer.kind == "Conv2d":
+                co = a["out_channels"]
+                params = c * co * k * k + co
+                dense = (c * h * w) * (co * oh * ow) + co * oh * ow
+                shape, entry = (co, oh, ow), LayerShape(layer, (co, oh, ow), params, dense)
+            else:
+                shape, entry = (c, oh, ow), LayerShape(layer, (c, oh, ow), 0, None)
+        elif layer.kind == "Flatten":
+            size = 1
+            for n in shape:
+                size *= n
+            shape, entry = (size,), LayerShape(layer, (size,), 0, None)
+        else:
+            if len(shape) != 1 or shape[0] != a["in_features"]:
+                raise SymgradError(f"{where}in_features={a['in_features']} but the input has shape {shape}")
+            shape = (a["out_features"],)
+            entry = LayerShape(layer, shape, a["in_features"] * a["out_features"] + a["out_features"], None)
+        out.append(entry)
+    return out
