@@ -249,7 +249,8 @@ def formulas(net: Network) -> list[Formula]:
                            "an outer product: the same shape as the weights"))
         if net.biases[l - 1]:
             out.append(Formula(rf"\frac{{\partial \ell}}{{\partial b^{{({l})}}}}", delta[l], ""))
-    out.append(Formula(r"\frac{\partial \ell}{\partial x}", W[1].T * delta[1], "the gradient with respect to the input"))
+    out.append(Formula(r"\frac{\partial \ell}{\partial x}", W[1].T * delta[1],
+                       "the gradient with respect to the input"))
     return out
 
 
