@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import Verdict, check
+from .check import MatrixContext, Verdict, check, check_matrix
 from .errors import SymgradError
 from .keys import bank_keys
 
@@ -85,6 +85,8 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = ()) -> Verdict:
     if key is None:
         return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
                                   f"(parts: {', '.join(problem)})")
+    if isinstance(key.context, MatrixContext):
+        return check_matrix(key.expected, submission.answer, key.context)
     return check(key.expected, submission.answer, key.context)
 
 

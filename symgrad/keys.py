@@ -1,6 +1,11 @@
 """Answer keys from the problem bank: for each problem, the gradeable items and how to check them.
 
 Item names (the "part" column of a submissions file):
+  network       grad.W<l>, grad.b<l>, delta.<l>, grad.x (matrix answers in the names x, y, W1, b1, z1,
+                a1, d1 = dl/dz1, Omega1 = diag(s'(z1)), grad_a)
+  counts        weights, with-biases
+  cnn           params.<layer>, dense.<layer>
+  hadamard      product.<entry>
   staged        value.<node>, grad.<node> (numbers, two decimals as the seeds round), gradient.<input>
   chain, multivariate   derivative.<input>
   gradients     partial.<variable>
@@ -14,7 +19,7 @@ from functools import lru_cache
 
 import sympy
 
-from .check import Context, Tolerance
+from .check import Context, MatrixContext, Tolerance
 from .parsing import parse, parse_program, symbol
 from .problems import Problem, load_bank
 from .solve import solve
@@ -25,8 +30,8 @@ TWO_DECIMALS = Tolerance(decimals=2)
 
 @dataclass(frozen=True)
 class Key:
-    expected: sympy.Expr
-    context: Context
+    expected: sympy.Expr | str  # a matrix key is text in the problem's names, checked on random instances
+    context: Context | MatrixContext
 
 
 def _staged(problem: Problem) -> dict[str, Key]:
@@ -79,7 +84,41 @@ def _derivative(problem: Problem) -> dict[str, Key]:
     return {"derivative": Key(sympy.diff(expr, symbol(wrt)), Context(names, function=expr, wrt=wrt))}
 
 
-KEYS = {"staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
+def _network(problem: Problem) -> dict[str, Key]:
+    from .nets import matrix_context, matrix_keys
+    from .problems import network_of
+
+    net = network_of(problem.data)
+    context = matrix_context(net)
+    return {item: Key(text, context) for item, text in matrix_keys(net).items()}
+
+
+def _counts(problem: Problem) -> dict[str, Key]:
+    from .nets import parameter_count
+
+    sizes = problem.data["sizes"]
+    exact = Context(())
+    return {"weights": Key(sympy.Integer(parameter_count(sizes, False)), exact),
+            "with-biases": Key(sympy.Integer(parameter_count(sizes, True)), exact)}
+
+
+def _cnn(problem: Problem) -> dict[str, Key]:
+    from .nets import trace_shapes
+
+    traced = trace_shapes(problem.data["input"], problem.data["layers"])
+    keys = {f"params.{i}": Key(sympy.Integer(e.params), Context(())) for i, e in enumerate(traced, 1)}
+    keys.update({f"dense.{i}": Key(sympy.Integer(e.dense_params), Context(()))
+                 for i, e in enumerate(traced, 1) if e.dense_params is not None})
+    return keys
+
+
+def _hadamard(problem: Problem) -> dict[str, Key]:
+    a, b = problem.data["a"], problem.data["b"]
+    return {f"product.{i}": Key(x * y, Context(())) for i, (x, y) in enumerate(zip(a, b), 1)}
+
+
+KEYS = {"network": _network, "symmetry": lambda p: {}, "counts": _counts, "cnn": _cnn, "hadamard": _hadamard,
+        "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
         "identity": _identity, "derivative": _derivative}
 
 

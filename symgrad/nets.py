@@ -244,6 +244,10 @@ def formulas(net: Network) -> list[Formula]:
     for l in range(L - 1, 0, -1):
         out.append(Formula(rf"\delta^{{({l})}}", HadamardProduct(W[l + 1].T * delta[l + 1], deriv[l]),
                            "backpropagate through the weights, then through the activation"))
+        omega = MatrixSymbol(rf"\Omega^{{({l})}}", d[l], d[l])
+        out.append(Formula(rf"\delta^{{({l})}}", omega * W[l + 1].T * delta[l + 1],
+                           rf"the same with the diagonal matrix $\Omega^{{({l})}} = \operatorname{{diag}}"
+                           rf"({OUTPUTS_TEX(net.activations[l - 1])}'(z^{{({l})}}))$"))
     for l in range(1, L + 1):
         out.append(Formula(rf"\frac{{\partial \ell}}{{\partial W^{{({l})}}}}", delta[l] * a[l - 1].T,
                            "an outer product: the same shape as the weights"))
@@ -252,6 +256,52 @@ def formulas(net: Network) -> list[Formula]:
     out.append(Formula(r"\frac{\partial \ell}{\partial x}", W[1].T * delta[1],
                        "the gradient with respect to the input"))
     return out
+
+
+def matrix_context(net: Network):
+    """The names a student may use in a matrix answer about ``net`` and what each is: x, y, W1, b1, z1, a1
+    (a0 is x), d1 (= dl/dz1), Omega1 = diag(s'(z1)), grad_a (dl/da at the output)."""
+    from .check import MatrixContext
+
+    L = net.layers
+    shapes = {"x": ("d0", "1"), "y": (f"d{L}", "1")}
+    definitions: list[tuple[str, str]] = [("a0", "x")]
+    for l in range(1, L + 1):
+        shapes[f"W{l}"] = (f"d{l}", f"d{l - 1}")
+        if net.biases[l - 1]:
+            shapes[f"b{l}"] = (f"d{l}", "1")
+        bias = f" + b{l}" if net.biases[l - 1] else ""
+        act = net.activations[l - 1]
+        activation = "sigmoid" if act == "sigmoid" else act
+        definitions.append((f"z{l}", f"W{l} a{l - 1}{bias}"))
+        definitions.append((f"a{l}", f"{activation}(z{l})" if act != "identity" else f"z{l}"))
+    loss = LOSSES[net.loss]
+    definitions.append(("grad_a", f"a{L} - y"))
+    fused = loss.fused == net.activations[-1]
+    derivative_names = []
+    for l in range(L, 0, -1):
+        act = net.activations[l - 1]
+        prime = {"sigmoid": f"sigma'(z{l})", "tanh": f"tanh'(z{l})", "relu": f"relu'(z{l})"}.get(act, f"1 + 0 z{l}")
+        upstream = "grad_a" if l == L else f"W{l + 1}^T d{l + 1}"
+        definitions.append((f"Omega{l}", f"diag({prime})"))
+        derivative_names.append(f"Omega{l}")
+        definitions.append((f"d{l}", "grad_a" if (l == L and fused) else f"Omega{l} ({upstream})"))
+    sizes = ({f"d{i}": n for i, n in enumerate((3, 4, 2, 5, 3, 4)[: L + 1])},
+             {f"d{i}": n for i, n in enumerate((2, 3, 4, 2, 5, 3)[: L + 1])})
+    return MatrixContext(shapes, tuple(definitions), tuple(derivative_names), sizes)
+
+
+def matrix_keys(net: Network) -> dict[str, str]:
+    """Key texts in matrix_context's names: the seeds' answers, one per gradient."""
+    if net.loss not in ("squared",) and LOSSES[net.loss].fused != net.activations[-1]:
+        return {}
+    keys = {"grad.x": "W1^T d1"}
+    for l in range(1, net.layers + 1):
+        keys[f"delta.{l}"] = f"d{l}"
+        keys[f"grad.W{l}"] = f"d{l} a{l - 1}^T"
+        if net.biases[l - 1]:
+            keys[f"grad.b{l}"] = f"d{l}"
+    return keys
 
 
 def OUTPUTS_TEX(name: str) -> str:  # noqa: N802 - a table lookup that reads like a symbol

@@ -109,13 +109,28 @@ def text(expr: sympy.Basic, partial: bool = False) -> str:
     return TextPrinter({"partial": partial}).doprint(expr).replace("**", "^")
 
 
+def _greek(char: str) -> str:
+    import unicodedata
+
+    words = unicodedata.name(char, "").split()
+    if len(words) == 4 and words[:2] == ["GREEK", "CAPITAL"]:
+        return "\\" + words[3].capitalize() + " "
+    if len(words) == 4 and words[:2] == ["GREEK", "SMALL"]:
+        return "\\" + words[3].lower() + " "
+    return char if char.isascii() else "?"
+
+
 def latex_name(name: str) -> str:
     """x_1 -> x^{(1)} (an index, not a power, as seed 001 writes it); w0 -> w_{0}; xpy -> \\mathit{xpy}."""
+    if any(c in name for c in "\\^{"):  # already LaTeX (a matrix symbol such as W^{(1)})
+        return name
     if m := _INDEXED.match(name):
         return f"{m.group(1)}^{{({m.group(2)})}}"
     if m := _LETTER_DIGITS.match(name):
         return f"{m.group(1)}_{{{m.group(2)}}}"
-    if len(name) == 1 or not name.isascii():
+    if not name.isascii():  # Greek letters as their commands: Φ -> \\Phi (pdflatex has no Unicode math)
+        return "".join(_greek(c) for c in name)
+    if len(name) == 1:
         return sympy.latex(sympy.Symbol(name))
     greek = sympy.latex(sympy.Symbol(name))
     if greek.startswith("\\"):
@@ -166,7 +181,7 @@ class TexPrinter(_ChainFactors, LatexPrinter):
 
 def latex(expr: sympy.Basic, partial: bool = False) -> str:
     """An expression as LaTeX (needs amsmath and amssymb for \\mathbb{1})."""
-    return TexPrinter({"partial": partial}).doprint(expr)
+    return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": ""}).doprint(expr)
 
 
 _TEX_ESCAPES = {
@@ -179,4 +194,10 @@ _TEX_ESCAPES = {
 
 def tex_text(s: str) -> str:
     """Plain text made safe inside LaTeX: special characters escaped, a few symbols as math."""
-    return "".join(_TEX_ESCAPES.get(c, c) for c in s)
+    return "".join(_TEX_ESCAPES.get(c) or (f"${_greek(c).strip()}$" if "GREEK" in _unicode_name(c) else c) for c in s)
+
+
+def _unicode_name(char: str) -> str:
+    import unicodedata
+
+    return unicodedata.name(char, "")

@@ -101,6 +101,64 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return check
 
 
+def _whole_numbers(value: Any) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                                           for n in value):
+        raise ValueError("expected a list of positive whole numbers, like [8, 10, 10, 3]")
+    return value
+
+
+def _number(value: Any) -> sympy.Expr:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("expected a number like 0.5 or 1/10")
+    parsed = parse(str(value))
+    if parsed.free_symbols:
+        raise ValueError(f"expected a number, not '{value}'")
+    return parsed
+
+
+def _numbers(value: Any) -> list[sympy.Expr]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a list of numbers")
+    return [_number(v) for v in value]
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1000:
+        raise ValueError("expected a whole number from 0 to 1000")
+    return value
+
+
+def _activations(value: Any) -> list[str]:
+    from .nets import OUTPUTS
+
+    items = _names(value)
+    for a in items:
+        if a not in OUTPUTS:
+            raise ValueError(f"unknown activation '{a}' (known: {', '.join(OUTPUTS)})")
+    return items
+
+
+def _biases(value: Any) -> bool | list[bool]:
+    if isinstance(value, bool) or (isinstance(value, list) and value and all(isinstance(v, bool) for v in value)):
+        return value
+    raise ValueError("expected true, false, or a list of one true/false per layer")
+
+
+def _layers(value: Any) -> list:
+    from .nets import parse_layer
+
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of layers like 'Conv2d(in_channels=3, out_channels=16, kernel_size=3)'")
+    return [parse_layer(v) for v in value]
+
+
+def _loss(value: Any) -> str:
+    from .nets import LOSSES
+
+    return _choice(*LOSSES)(value)
+
+
 @dataclass(frozen=True)
 class Kind:
     """What a problem kind needs: its fields (checker, required) and the parts it can ask for."""
@@ -127,6 +185,20 @@ KINDS: dict[str, Kind] = {
                       ("partials", "gradient", "interpretation"), needs_point=("interpretation",)),
     "identity": Kind({"name": (_choice(*IDENTITIES), True)}, ("derivation",)),
     "derivative": Kind({"expression": (_expression, True), "wrt": (_names, False)}, ("derivative",)),
+    "network": Kind(
+        {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
+         "biases": (_biases, False), "seed": (_count, False), "learning_rate": (_number, False)},
+        ("shapes", "formulas", "forward", "backward", "step"),
+    ),
+    "symmetry": Kind(
+        {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
+         "biases": (_biases, False), "init": (_number, True), "steps": (_count, False),
+         "learning_rate": (_number, False), "seed": (_count, False)},
+        ("hidden", "random"),
+    ),
+    "counts": Kind({"sizes": (_whole_numbers, True)}, ("weights", "with-biases")),
+    "cnn": Kind({"input": (_whole_numbers, True), "layers": (_layers, True)}, ("shapes", "params")),
+    "hadamard": Kind({"a": (_numbers, True), "b": (_numbers, True)}, ("product",)),
 }
 COMMON = {"id", "title", "kind", "parts", "intro"}
 
@@ -192,6 +264,20 @@ def _check_problem(raw: Any, path: str, index: int) -> Problem:
 
 
 def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> None:
+    if kind in ("network", "symmetry"):
+        try:
+            network_of(data)
+        except SymgradError as err:
+            raise _fail(path, pid, "sizes", str(err)) from None
+    if kind == "cnn":
+        from .nets import trace_shapes
+
+        try:
+            trace_shapes(data["input"], data["layers"])
+        except SymgradError as err:
+            raise _fail(path, pid, "layers", str(err)) from None
+    if kind == "hadamard" and len(data["a"]) != len(data["b"]):
+        raise _fail(path, pid, "b", f"a has {len(data['a'])} entries and b has {len(data['b'])}")
     if kind == "staged" and ("expression" in data) == ("program" in data):
         raise _fail(path, pid, "expression", "a staged problem needs exactly one of expression and program")
     if "point" in data or "wrt" in data:
@@ -206,6 +292,16 @@ def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> 
         for name in data.get("wrt", []):
             if name not in inputs:
                 raise _fail(path, pid, "wrt", f"'{name}' is not an input (inputs: {', '.join(inputs)})")
+
+
+def network_of(data: Mapping[str, Any]):
+    """The Network a network or symmetry problem describes."""
+    from .nets import Network
+
+    layers = len(data["sizes"]) - 1
+    biases = data.get("biases", True)
+    biases = (biases,) * layers if isinstance(biases, bool) else tuple(biases)
+    return Network(tuple(data["sizes"]), tuple(data["activations"]), data.get("loss", "squared"), biases)
 
 
 def load_file(path: str | Path, label: str | None = None) -> list[Problem]:

@@ -19,7 +19,9 @@ EXPECTED = {  # row -> verdict, diagnosis for examples/submissions.csv
     6: ("correct", ""), 7: ("invalid", ""), 8: ("incorrect", "sign error"), 9: ("invalid", ""),
     10: ("incorrect", "differs"), 11: ("incorrect", "missing inner derivative"), 12: ("incorrect", "missing path"),
     13: ("correct", ""), 14: ("invalid", ""), 15: ("invalid", ""), 16: ("correct", ""), 17: ("correct", ""),
-    18: ("correct", ""), 19: ("correct", ""), 20: ("correct", ""),
+    18: ("correct", ""), 19: ("correct", ""), 20: ("correct", ""), 21: ("correct", ""),
+    22: ("incorrect", "missing activation derivative"), 23: ("incorrect", "transposed"), 24: ("correct", ""),
+    25: ("incorrect", "differs"),
 }
 
 
@@ -40,6 +42,7 @@ def test_grades_the_sample_and_totals_per_student(tmp_path):
         {"student": "ada", "correct": "6", "incorrect": "0", "invalid": "1", "undecided": "0", "total": "7"},
         {"student": "bob", "correct": "1", "incorrect": "4", "invalid": "3", "undecided": "0", "total": "8"},
         {"student": "carol", "correct": "5", "incorrect": "0", "invalid": "0", "undecided": "0", "total": "5"},
+        {"student": "dan", "correct": "2", "incorrect": "3", "invalid": "0", "undecided": "0", "total": "5"},
     ]
     first = rows(out)[0]
     assert first["message"] == "correct" and first["parsed"] == "-14"
@@ -73,7 +76,7 @@ def test_an_interrupted_run_resumes_without_duplicates(tmp_path):
     with out.open("a") as handle:
         handle.write("8,bob,staged-xyz,value.f,14,incor")  # a run killed in the middle of a line
     grade(subs, out)
-    assert sorted(int(r["row"]) for r in rows(out)) == list(range(1, 21))
+    assert sorted(int(r["row"]) for r in rows(out)) == list(range(1, 26))
     assert verdicts(out) == EXPECTED
 
 
@@ -112,4 +115,4 @@ def test_on_a_real_local_dask_cluster(tmp_path):
 def test_progress_bar_when_asked(tmp_path, capsys):
     grade(read_submissions(SAMPLE), tmp_path / "r.csv", progress=True)
     err = capsys.readouterr().err
-    assert "20/20" in err and "answer" in err
+    assert "25/25" in err and "answer" in err

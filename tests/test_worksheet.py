@@ -50,16 +50,19 @@ def test_seed_bank_holds_the_seed_exercises():
     assert ids == [
         "grad-xy", "grad-sum", "grad-max", "tanh-sigmoid", "staged-xyz", "neuron", "neuron-code",
         "sigmoid-ratio", "chain-composition", "chain-multivariate", "chain-two-paths", "preactivation",
-        "sigmoid-derivative", "relu-derivative",
+        "sigmoid-derivative", "relu-derivative", "net-one-hidden", "net-constant-init", "net-zero-init", "net-phi",
+        "net-l-layers", "hadamard", "param-count", "cnn-shapes",
     ]
 
 
 def test_every_seed_problem_names_its_seed_file_and_part():
-    lines = (ROOT / "problems" / "seeds.yaml").read_text().splitlines()
-    for i, line in enumerate(lines):
-        if line.strip().startswith("- id:"):
-            comment = lines[i - 1].strip()
-            assert re.match(r"# seed 00[0-4]_[0-9a-f]{16}\.txt §?\S", comment), (line, comment)
+    for bank in ("seeds.yaml", "seeds_networks.yaml"):
+        lines = (ROOT / "problems" / bank).read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip().startswith("- id:"):
+                comment = next(lines[k] for k in range(i - 1, 0, -1) if lines[k].strip().startswith("# seed"))
+                assert re.match(r"\s*# seed 00[0-4]_[0-9a-f]{16}\.txt §?\S", comment), (line, comment)
+                assert lines.index(comment) >= i - 3, (line, comment)
 
 
 def test_same_bank_gives_byte_identical_tex(tmp_path):
@@ -99,11 +102,15 @@ def test_solutions_show_the_seed_answers(seed_pdfs):
     # 003 (1): 8(15x^2 - 1)(5x^3 - x - 1); 001 (a): 4x^3 + 2x
     assert "= 8 15x2 - 1 5x3 - x - 1" in answers  # pdftotext drops the parentheses
     assert "4x3 + 2x" in answers
+    # the network exercises: counts (210 and 233, both stated), the CNN's corrected count, a Hadamard product
+    assert "= 210" in text and "= 233" in text
+    assert "805 371 904" in text and "5 770" in text
 
 
 def test_worksheet_shows_none_of_the_answers(seed_pdfs):
     text = pdf_text(seed_pdfs / "worksheet.pdf")
-    for answer in ("-14", "-12", "0.73", "-0.59", "-0.39", "1.55", "2.06", "336", "4x3 + 2x", "Solution"):
+    for answer in ("-14", "-12", "0.73", "-0.59", "-0.39", "1.55", "2.06", "336", "4x3 + 2x", "Solution", "233",
+                   "805 371 904", "rows stay identical", "Every row"):
         assert answer not in text, answer
     # but it does give the data: the point, and the functions
     assert "x = -2, y = 5" in text and "w0 = 2, w1 = -3" in text
