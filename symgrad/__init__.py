@@ -1,20 +1,32 @@
 """symgrad: teach and test the chain rule and backpropagation.
 
+The public API: ``solve`` (stage, forward and backward passes), ``differentiate`` (step-by-step
+derivations), ``check`` / ``check_matrix`` (answers), ``load_problem`` / ``load_bank`` / ``render``
+(the problem bank and its documents), ``symgrad.nets`` (networks). In Jupyter, solutions, derivations,
+verdicts and problems display themselves (graph, typeset steps, feedback).
+
 >>> from symgrad import solve
 >>> s = solve("(x + y)*z + x", at={"x": -2, "y": 5, "z": -4})
 >>> s.value("f").exact, [s.grad(n).exact for n in ("x", "y", "z")]
 (-14, [-3, -4, 3])
 """
 
+from .check import Context, MatrixContext, Tolerance, Verdict, check, check_matrix
 from .errors import EvaluationError, LimitError, ParseError, ProgramError, StagingError, SymgradError
 from .functions import relu, sigmoid
 from .graph import Graph, Stage, stage_expression, stage_program
-from .numeric import Check, check
+from .numeric import Check
+from .numeric import check as numeric_check
 from .parsing import Limits, parse, parse_program
 from .passes import Passes, Value, run, symbolic_gradient
+from .problems import Problem, load_bank, load_problem
+from .render import render, write
 from .solve import Solution, solve, to_graph
+from .steps import Derivation, differentiate
 
 __all__ = [
+    "Context", "Derivation", "MatrixContext", "Problem", "Tolerance", "Verdict", "check_matrix", "differentiate",
+    "load_bank", "load_problem", "numeric_check", "render", "write",
     "Check", "EvaluationError", "Graph", "LimitError", "Limits", "ParseError", "Passes", "ProgramError",
     "Solution", "Stage", "StagingError", "SymgradError", "Value", "check", "parse", "parse_program",
     "relu", "run", "sigmoid", "solve", "stage_expression", "stage_program", "symbolic_gradient", "to_graph",

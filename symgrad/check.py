@@ -114,6 +114,18 @@ class Verdict:
     diagnosis: str | None = None  # sign error, constant factor, missing inner derivative, ...
     parsed: Reading | None = None
 
+    def _repr_html_(self) -> str:
+        """The verdict, its feedback and how the answer was read, for a notebook."""
+        import html
+
+        colour = {"correct": "#1a7f37", "incorrect": "#cf222e", "invalid": "#9a6700", "undecided": "#6e7781"}
+        out = (f'<p><b style="color:{colour[self.verdict]}">{self.verdict}</b>: {html.escape(self.message)}'
+               + (f" <i>({html.escape(self.diagnosis)})</i>" if self.diagnosis else "") + "</p>")
+        if self.parsed is not None:
+            out += f"<p>read as ${html.escape(self.parsed.latex)}$</p>"
+            out += "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.parsed.notes)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict, "message": self.message, "diagnosis": self.diagnosis,

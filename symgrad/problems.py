@@ -42,6 +42,28 @@ class Problem:
     def point(self) -> dict[str, sympy.Expr] | None:
         return self.data.get("point")
 
+    def _repr_markdown_(self) -> str:
+        """The problem as a notebook shows it: statement, questions, and the answers folded away."""
+        from .views import view  # the view is built on demand: a Problem itself is plain data
+
+        v = view(self)
+        lines = [f"### {self.title}", "", _markdown(v.statement), ""]
+        for part in v.parts:
+            lines.append(f"**({part.label})** {_markdown(part.question)}")
+            lines.append("")
+        lines.append("<details><summary>answers</summary>\n")
+        for part in v.parts:
+            lines += [f"({part.label}) " + ", ".join(f"${a}$" for a in part.answer), ""]
+        lines.append("</details>")
+        return "\n".join(lines)
+
+
+def _markdown(tex: str) -> str:
+    """Worksheet LaTeX prose for a notebook: the escapes undone, math left to MathJax."""
+    for escaped, plain in (("\\&", "&"), ("\\%", "%"), ("\\#", "#"), ("\\_", "_"), ("\\textasciitilde{}", "~")):
+        tex = tex.replace(escaped, plain)
+    return tex
+
 
 # -- field checkers: each returns the normalised value or raises ValueError with the reason ---------
 def _text(value: Any) -> str:
@@ -302,6 +324,11 @@ def network_of(data: Mapping[str, Any]):
     biases = data.get("biases", True)
     biases = (biases,) * layers if isinstance(biases, bool) else tuple(biases)
     return Network(tuple(data["sizes"]), tuple(data["activations"]), data.get("loss", "squared"), biases)
+
+
+def load_problem(problem_id: str, bank: Iterable[str | Path] = ()) -> Problem:
+    """One problem of a bank (the seed bank by default) by its id."""
+    return load_bank(bank, [problem_id])[0]
 
 
 def load_file(path: str | Path, label: str | None = None) -> list[Problem]:

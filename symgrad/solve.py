@@ -166,6 +166,36 @@ class Solution:
                              f"finite difference {worst.finite_difference:.12g}, relative error {worst.rel_error:.1e}")
         return "\n".join(lines)
 
+    # -- rich display in Jupyter -------------------------------------------------------------
+    def _repr_svg_(self) -> str | None:
+        from .draw import graph_svg
+
+        return graph_svg(self)
+
+    def _repr_html_(self) -> str:
+        """The graph (when Graphviz is there) and the forward/backward table."""
+        import html
+
+        from .draw import INSTALL, graph_svg
+
+        g = self.graph
+        svg = graph_svg(self)
+        head = f"<p><b>{html.escape(g.output)}({', '.join(g.inputs)}) = {html.escape(sympy_syntax(g.source))}</b>"
+        if self.point:
+            head += " at " + ", ".join(f"{n} = {html.escape(sympy_syntax(v))}" for n, v in self.point.items())
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(d)}</td><td>{html.escape(_show(self.value(n)))}</td>"
+            f"<td>{html.escape(_show(self.grad(n)))}</td></tr>"
+            for n, d in [*((n, "input") for n in g.inputs), *((s.name, sympy_syntax(s.expr)) for s in g.stages)]
+        )
+        table = (f"<table><tr><th>node</th><th>definition</th><th>value</th><th>d{html.escape(g.output)}/d·</th></tr>"
+                 f"{rows}</table>")
+        picture = svg if svg else f"<p><i>{html.escape(INSTALL)}</i></p>"
+        return head + "</p>" + picture + table
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
     def backprop(self) -> Derivation:
         """The backward pass as checked steps (values at the point, if there is one)."""
         return backprop_steps(self.graph, self.point)

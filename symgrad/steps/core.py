@@ -93,6 +93,15 @@ class Derivation:
         answer = replace(self, steps=(Step("result", self.claim, self.result),))
         return answer.at(self.point) if self.point else answer
 
+    def _repr_latex_(self) -> str:
+        """Typeset math in Jupyter: the steps aligned on =, each with its rule."""
+        rows = []
+        for s in self.steps:
+            value = f" {show_value(s.value, tex=True)}" if _shows_value(s) else ""
+            rows.append(rf"{latex(s.before, self.partial)} &= {latex(s.after, self.partial)}{value}"
+                        rf" && \text{{{tex_text(s.rule)}}}")
+        return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
+
     def to_dict(self) -> dict[str, Any]:
         result = [sympy_syntax(e) for e in self.result] if isinstance(self.result, MatrixBase) else \
             sympy_syntax(self.result)
