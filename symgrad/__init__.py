@@ -11,10 +11,11 @@ verdicts and problems display themselves (graph, typeset steps, feedback).
 (-14, [-3, -4, 3])
 """
 
-from .check import Context, MatrixContext, Tolerance, Verdict, check, check_matrix
+from .check import Context, Tolerance, Verdict, check
 from .errors import EvaluationError, LimitError, ParseError, ProgramError, StagingError, SymgradError
 from .functions import relu, sigmoid
 from .graph import Graph, Stage, stage_expression, stage_program
+from .matrix_check import MatrixContext, check_matrix
 from .numeric import Check
 from .numeric import check as numeric_check
 from .parsing import Limits, parse, parse_program

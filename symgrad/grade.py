@@ -15,9 +15,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import MatrixContext, Verdict, check, check_matrix
+from .check import Verdict, check
 from .errors import SymgradError
 from .keys import bank_keys
+from .matrix_check import MatrixContext, check_matrix
 
 COLUMNS = ("student", "problem", "part", "answer")
 OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")

@@ -19,7 +19,8 @@ from functools import lru_cache
 
 import sympy
 
-from .check import Context, MatrixContext, Tolerance
+from .check import Context, Tolerance
+from .matrix_check import MatrixContext
 from .parsing import parse, parse_program, symbol
 from .problems import Problem, load_bank
 from .solve import solve

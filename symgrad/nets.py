@@ -261,7 +261,7 @@ def formulas(net: Network) -> list[Formula]:
 def matrix_context(net: Network):
     """The names a student may use in a matrix answer about ``net`` and what each is: x, y, W1, b1, z1, a1
     (a0 is x), d1 (= dl/dz1), Omega1 = diag(s'(z1)), grad_a (dl/da at the output)."""
-    from .check import MatrixContext
+    from .matrix_check import MatrixContext
 
     L = net.layers
     shapes = {"x": ("d0", "1"), "y": (f"d{L}", "1")}

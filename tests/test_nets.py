@@ -10,9 +10,9 @@ import sympy
 from sympy import Matrix, Rational, Symbol
 
 from symgrad import solve
-from symgrad.check import check_matrix
 from symgrad.errors import SymgradError
 from symgrad.functions import relu, sigmoid
+from symgrad.matrix_check import check_matrix
 from symgrad.nets import (
     Network,
     formulas,

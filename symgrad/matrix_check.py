@@ -1,0 +1,108 @@
+"""Matrix answers (W^T d, d h^T, (W^T d) ⊙ sigma'(z), diag(...)): evaluated on random instances of
+distinct sizes against the key, so a transpose, a product that does not fit, a sign or a missing
+activation derivative is named."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy
+
+from .check import TIME_LIMIT, Reading, Verdict, _is_latex, _OutOfTime, _seed, _time_limit
+from .errors import SymgradError
+from .parsing.text import read
+
+
+@dataclass(frozen=True)
+class MatrixContext:
+    """A matrix problem: the shape of each given quantity (in named dimensions), definitions of the
+    derived ones in order (``h = sigma(V x)``), and the sizes to try (distinct, so a transpose shows)."""
+
+    shapes: Mapping[str, tuple[str, str]]  # name -> (rows, cols), each a dimension name or a number
+    definitions: tuple[tuple[str, str], ...] = ()
+    derivatives: tuple[str, ...] = ()  # definitions that are activation derivatives (Omega, Lambda)
+    sizes: tuple[Mapping[str, int], ...] = ({"d0": 3, "d1": 4, "d2": 2}, {"d0": 2, "d1": 3, "d2": 4})
+
+
+def _instance(ctx: MatrixContext, sizes: Mapping[str, int], rng: random.Random) -> dict[str, sympy.Matrix]:
+    def size(d: str) -> int:
+        return int(d) if d.isdigit() else sizes[d]
+
+    return {name: sympy.Matrix(size(r), size(c), lambda i, j: sympy.Float(round(rng.uniform(-1, 1), 4), 30))
+            for name, (r, c) in ctx.shapes.items()}
+
+
+def _derive(ctx: MatrixContext, base: dict, no_derivatives: bool = False,
+            dropped: tuple[str, ...] = ()) -> dict[str, sympy.Matrix]:
+    """The defined quantities in order; the ``dropped`` derivative matrices (Omega) are identities."""
+    values = dict(base)
+    for name, definition in ctx.definitions:
+        value = sympy.ImmutableMatrix(read(definition, names=[], matrices=values, keep_shape=False,
+                                           no_derivatives=no_derivatives)[0])
+        if name in dropped:
+            value = sympy.ImmutableMatrix(sympy.eye(value.rows))
+        values[name] = value
+    return values
+
+
+def _matrix_value(text: str, values: dict, no_derivatives: bool = False) -> sympy.Matrix:
+    value = read(text, names=[], matrices=values, latex=_is_latex(text), keep_shape=False,
+                 no_derivatives=no_derivatives)[0]
+    return value if isinstance(value, sympy.MatrixBase) else sympy.Matrix([[value]])
+
+
+def _close(a: sympy.Matrix, k: sympy.Matrix) -> bool:
+    return a.shape == k.shape and all(abs(complex(x - y)) <= 1e-20 * max(1.0, abs(complex(y)))
+                                      for x, y in zip(a.evalf(30), k.evalf(30)))
+
+
+def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: float = TIME_LIMIT) -> Verdict:
+    """A matrix answer (W^T d, d h^T, (W^T d) ⊙ sigma'(z), diag(...)) against the key, on random instances
+    of distinct sizes; shape mismatches and a missing activation derivative are named."""
+    from .parsing.text import ShapeError
+
+    rng = random.Random(_seed(expected, ",".join(ctx.shapes)))
+    try:
+        with _time_limit(time_limit):
+            reading = None
+            for sizes in ctx.sizes:
+                base = _instance(ctx, sizes, rng)
+                values = _derive(ctx, base)
+                try:
+                    key = _matrix_value(expected, values)
+                except SymgradError as err:
+                    raise SymgradError(f"the key cannot be read: {err}") from None
+                try:
+                    value = _matrix_value(answer, values)
+                except ShapeError as err:
+                    return Verdict("incorrect", f"the shapes do not fit: {err.problem}", "shape mismatch")
+                reading = reading or Reading(sympy.Symbol(answer.strip()))
+                if value.shape != key.shape:
+                    if value.shape == key.shape[::-1] and _close(value.T, key):
+                        return Verdict("incorrect", f"your answer is {value.rows}×{value.cols} but the key is "
+                                       f"{key.rows}×{key.cols}: it is transposed", "transposed", reading)
+                    return Verdict("incorrect", f"your answer is {value.rows}×{value.cols} but the key is "
+                                   f"{key.rows}×{key.cols}", "shape mismatch", reading)
+                if not _close(value, key):
+                    if _close(value, -key):
+                        return Verdict("incorrect", "the sign is wrong", "sign error", reading)
+                    drops = [ctx.derivatives, *((d,) for d in ctx.derivatives)]
+                    if any(_close(value, _matrix_value(expected, _derive(ctx, base, len(drop) > 1 or not drop, drop),
+                                                       no_derivatives=True)) for drop in drops) or \
+                            _close(value, _matrix_value(expected, values, no_derivatives=True)):
+                        return Verdict("incorrect", "the activation's derivative is missing: multiply entry by "
+                                       "entry by sigma'(z)", "missing activation derivative", reading)
+                    return Verdict("incorrect", "your answer differs from the key on a random instance "
+                                   f"({', '.join(f'{k} = {v}' for k, v in sizes.items())})", "differs", reading)
+            return Verdict("correct", f"correct (agrees with the key on {len(ctx.sizes)} random instances)",
+                           None, reading)
+    except _OutOfTime:
+        return Verdict("undecided", f"the check reached its time limit ({time_limit:g} s)")
+    except SymgradError as err:
+        if str(err).startswith("the key cannot be read"):
+            raise
+        return Verdict("invalid", str(err))
+    except RecursionError:
+        return Verdict("invalid", "the answer is nested too deeply to read")
