@@ -394,7 +394,7 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
         except Undefined:
             pass
     ratio = _constant_ratio(pairs)
-    if ratio is not None:
+    if ratio is not None and ratio != 0:
         return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
     differences = [(p, a, k) for p, a, k in values if not _agrees(a, k)]
     point, a, k = differences[0]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .check import Context, Tolerance, check
 from .errors import SymgradError
-from .grade import grade, read_submissions
+from .grade import grade, grade_to_stream, read_submissions
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
@@ -106,6 +107,15 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
     if not problems:
         raise SymgradError("the bank has no problems")
     out = Path(args.out)
+    if args.variants is not None or args.roster:
+        from .cohort import build, numbered, read_roster
+
+        if args.variants is not None and args.variants < 1:
+            raise SymgradError("--variants must be at least 1")
+        ids = read_roster(Path(args.roster)) if args.roster else numbered(args.variants)
+        for path in build(problems, ids, args.seed, out, pdf=args.pdf, title=args.title):
+            print(path)
+        return 0
     try:
         written = write(problems, out, pdf=False, title=args.title)
     except OSError as err:
@@ -195,16 +205,53 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     submissions = read_submissions(Path(args.submissions))
+    if args.key and not Path(args.key).is_file():
+        raise SymgradError(f"cannot read the key file {args.key}")
+    if args.out is None:
+        grade_to_stream(submissions, sys.stdout, bank=args.bank, key_file=args.key)
+        return 0
     out = Path(args.out)
     if args.workers and args.workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(args.workers) as pool:
-            totals = grade(submissions, out, bank=args.bank, executor=pool)
+            totals = grade(submissions, out, bank=args.bank, executor=pool, key_file=args.key)
     else:
-        totals = grade(submissions, out, bank=args.bank)
+        totals = grade(submissions, out, bank=args.bank, key_file=args.key)
     print(out)
     print(totals)
+    return 0
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    from .stress import stress
+
+    if args.n < 1:
+        raise SymgradError("--n must be at least 1")
+    reports = stress(load_bank(args.bank), args.n, args.seed)
+    failed = False
+    for report in reports:
+        print(report.line())
+        for student, why in report.failures[:5]:
+            print(f"    variant {student} (--seed {args.seed}): {why}")
+        failed = failed or bool(report.failures)
+    return 1 if failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import moodle_xml, prairielearn
+
+    problems = load_bank(args.bank)
+    if args.system == "moodle":
+        if not args.output:
+            raise SymgradError("give the output file: -o quiz.xml")
+        Path(args.output).write_text(moodle_xml(problems, args.variants, args.seed), encoding="utf-8")
+        print(args.output)
+    else:
+        if not args.out:
+            raise SymgradError("give the output folder: --out DIR")
+        for path in prairielearn(problems, Path(args.out)):
+            print(path)
     return 0
 
 
@@ -267,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--pdf", action="store_true", help="also build the PDFs (latexmk, shell escape off)")
     w.add_argument("--only", metavar="ID,...", help="only these problems, in bank order")
     w.add_argument("--title", help="the documents' heading")
+    w.add_argument("--variants", type=int, metavar="N", help="one variant per student, ids 001 to N")
+    w.add_argument("--roster", metavar="students.csv", help="one variant per student of a CSV with a column id")
+    w.add_argument("--seed", type=int, default=0, help="the seed of the variants (default 0)")
     w.set_defaults(func=cmd_worksheet)
 
     c = sub.add_parser(
@@ -298,10 +348,29 @@ def build_parser() -> argparse.ArgumentParser:
         "as they are graded, so a stopped run resumes) and OUT-totals.csv.",
     )
     g.add_argument("submissions", metavar="SUBMISSIONS.csv")
-    g.add_argument("--out", required=True, metavar="RESULTS.csv")
+    g.add_argument("--out", metavar="RESULTS.csv", help="the results (default: standard output)")
+    g.add_argument("--key", metavar="key.jsonl", help="each student's own key, from symgrad worksheet --variants")
     g.add_argument("--bank", nargs="*", default=[], metavar="BANK", help="bank files (default: the seed bank)")
     g.add_argument("--workers", type=int, default=1, help="grade in a pool of this many processes")
     g.set_defaults(func=cmd_grade)
+
+    st = sub.add_parser("stress", help="generate, solve and check many variants of each problem",
+                        description="For each problem: N variants, each solved, rendered and numerically checked; "
+                        "reports failures with the variant that reproduces them, distinct variants, the range of the "
+                        "answers and the time per variant. Exit 1 if anything failed.")
+    st.add_argument("bank", nargs="*", metavar="BANK")
+    st.add_argument("--n", type=int, default=1000, help="variants per problem (default 1000)")
+    st.add_argument("--seed", type=int, default=0)
+    st.set_defaults(func=cmd_stress)
+
+    ex = sub.add_parser("export", help="export a bank to Moodle XML or PrairieLearn questions")
+    ex.add_argument("system", choices=("moodle", "prairielearn"))
+    ex.add_argument("bank", nargs="*", metavar="BANK")
+    ex.add_argument("--variants", type=int, default=10, help="variants per problem (Moodle)")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("-o", "--output", metavar="quiz.xml", help="the Moodle XML file")
+    ex.add_argument("--out", metavar="DIR", help="the PrairieLearn questions folder")
+    ex.set_defaults(func=cmd_export)
 
     i = sub.add_parser("identity", help="a classic identity as steps",
                        description="tanh-sigmoid: tanh x = 2 s(2x) - 1 and its derivative; sigmoid: "
@@ -322,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("symgrad: error: the input is nested too deeply to handle", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader (head, less) has gone: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

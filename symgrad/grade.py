@@ -74,10 +74,20 @@ def read_submissions(path: Path) -> list[Submission]:
         return rows
 
 
-def grade_one(submission: Submission, bank: tuple[str, ...] = ()) -> Verdict:
-    """The verdict on one submission (never raises for a bad row)."""
+def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str | None = None) -> Verdict:
+    """The verdict on one submission (never raises for a bad row): against the bank's key, or with
+    ``key_file`` against this student's own variant."""
     if submission.error:
         return Verdict("invalid", submission.error)
+    if key_file is not None:
+        from .cohort import load_keys
+
+        key = load_keys(key_file).get((submission.student.strip(), submission.problem.strip(),
+                                       submission.part.strip()))
+        if key is None:
+            return Verdict("invalid", f"the key has no part '{submission.part}' of problem '{submission.problem}' "
+                                      f"for student '{submission.student}'")
+        return verdict_for(key, submission.answer)
     keys = bank_keys(bank)
     problem = keys.get(submission.problem.strip())
     if problem is None:
@@ -86,17 +96,23 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = ()) -> Verdict:
     if key is None:
         return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
                                   f"(parts: {', '.join(problem)})")
+    return verdict_for(key, submission.answer)
+
+
+def verdict_for(key, answer: str) -> Verdict:
+    """The verdict on an answer against one key (a scalar or a matrix one)."""
     if isinstance(key.context, MatrixContext):
-        return check_matrix(key.expected, submission.answer, key.context)
-    return check(key.expected, submission.answer, key.context)
+        return check_matrix(key.expected, answer, key.context)
+    return check(key.expected, answer, key.context)
 
 
-def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = ()) -> list[tuple[Submission, Verdict]]:
+def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = (),
+                key_file: str | None = None) -> list[tuple[Submission, Verdict]]:
     """Grade a list of submissions in this process (the unit of work sent to an executor)."""
     out = []
     for s in chunk:
         try:
-            verdict = grade_one(s, bank)
+            verdict = grade_one(s, bank, key_file)
         except Exception as err:  # noqa: BLE001 - one bad row never stops a batch
             verdict = Verdict("undecided", f"the check failed: {type(err).__name__}: {err}")
         out.append((s, verdict))
@@ -125,13 +141,20 @@ def grade(
     bank: Iterable[str] = (),
     executor: Executor | None = None,
     progress: bool | None = None,
+    key_file: str | Path | None = None,
 ) -> Path:
     """Grade into ``out`` (CSV, appended row by row; rows already there are skipped), then write totals.
 
     Returns the path of the per-student totals CSV written beside ``out``.
     """
     bank = tuple(str(b) for b in bank)
-    bank_keys(bank)  # a broken bank fails here, once, with its own message
+    key_file = None if key_file is None else str(Path(key_file).resolve())
+    if key_file is None:
+        bank_keys(bank)  # a broken bank fails here, once, with its own message
+    else:
+        from .cohort import load_keys
+
+        load_keys(key_file)
     done = _done_rows(out)
     todo = [s for s in submissions if s.row not in done]
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
@@ -145,9 +168,9 @@ def grade(
             handle.flush()
         results: Iterator[list[tuple[Submission, Verdict]]]
         if executor is None:
-            results = (grade_chunk(c, bank) for c in chunks)
+            results = (grade_chunk(c, bank, key_file) for c in chunks)
         else:
-            results = executor.map(grade_chunk, chunks, [bank] * len(chunks))
+            results = executor.map(grade_chunk, chunks, [bank] * len(chunks), [key_file] * len(chunks))
         for graded in results:
             for s, v in graded:
                 writer.writerow(_row(s, v))
@@ -155,6 +178,18 @@ def grade(
             bar.update(len(graded))
     bar.close()
     return write_totals(out)
+
+
+def grade_to_stream(submissions: list[Submission], stream, *, bank: Iterable[str] = (),
+                    key_file: str | Path | None = None) -> None:
+    """Grade and write the results CSV to ``stream`` (standard output), in input order."""
+    bank = tuple(str(b) for b in bank)
+    key_file = None if key_file is None else str(Path(key_file).resolve())
+    writer = csv.writer(stream)
+    writer.writerow(OUTPUT)
+    for s, v in grade_chunk(submissions, bank, key_file):
+        writer.writerow(_row(s, v))
+        stream.flush()
 
 
 def write_totals(out: Path) -> Path:

@@ -33,6 +33,7 @@ TWO_DECIMALS = Tolerance(decimals=2)
 class Key:
     expected: sympy.Expr | str  # a matrix key is text in the problem's names, checked on random instances
     context: Context | MatrixContext
+    origin: tuple | None = None  # (function, variable, point) a numeric gradient comes from, for distractors
 
 
 def _staged(problem: Problem) -> dict[str, Key]:
@@ -47,7 +48,9 @@ def _staged(problem: Problem) -> dict[str, Key]:
         for name in (*g.inputs, *(st.name for st in g.stages)):
             value, grad = s.value(name), s.grad(name)
             keys[f"value.{name}"] = Key(value.exact if value.exact is not None else sympy.Float(value.approx), numeric)
-            keys[f"grad.{name}"] = Key(grad.exact if grad.exact is not None else sympy.Float(grad.approx), numeric)
+            origin = (g.source, name, s.point) if name in g.inputs else None
+            keys[f"grad.{name}"] = Key(grad.exact if grad.exact is not None else sympy.Float(grad.approx), numeric,
+                                       origin)
     return keys
 
 

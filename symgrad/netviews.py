@@ -15,7 +15,10 @@ def _shown(m: sympy.Matrix) -> sympy.Matrix:
     def entry(e):
         if e.is_Rational and len(str(e)) <= 6:
             return e
-        return sympy.Float(round(float(e), 4), 4)
+        value = float(e)
+        if value.is_integer() and abs(value) < 10**6:
+            return sympy.Integer(int(value))
+        return sympy.Float(round(value, 4), 4)
 
     return m.applyfunc(entry)
 
@@ -41,7 +44,9 @@ def _network(problem: Problem) -> ProblemView:
 
     net = network_of(problem.data)
     weights, bias, x, y = nice_instance(net, problem.data.get("seed", 0))
-    t = run(net, weights, bias, x, y)
+    # 30-digit floats: the worksheet shows four decimals, and exact sigmoids of sums grow without need
+    as_float = lambda m: None if m is None else m.applyfunc(lambda e: sympy.Float(e, 30))  # noqa: E731
+    t = run(net, [as_float(w) for w in weights], [as_float(b) for b in bias], as_float(x), as_float(y))
     L = net.layers
     given = [f"W^{{({l})}} = {_mat(weights[l - 1])}" for l in range(1, L + 1)]
     given += [f"b^{{({l})}} = {_mat(bias[l - 1])}" for l in range(1, L + 1) if bias[l - 1] is not None]

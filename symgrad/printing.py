@@ -39,6 +39,30 @@ def sympy_syntax(expr: sympy.Basic) -> str:
     return sympy.sstr(expr, order=None)
 
 
+class GrammarPrinter(StrPrinter):
+    """Text that symgrad's own grammar reads back (abs, max, heaviside, ^): for key files."""
+
+    def _print_Abs(self, e):
+        return f"abs({self._print(e.args[0])})"
+
+    def _print_Max(self, e):
+        return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Min(self, e):
+        return "min(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Heaviside(self, e):  # the value at the jump is not part of a key's comparison
+        return f"heaviside({self._print(e.args[0])})"
+
+    def _print_Pow(self, e, rational=False):
+        return super()._print_Pow(e, rational).replace("**", "^")
+
+
+def grammar_syntax(expr: sympy.Basic) -> str:
+    """An expression as text our grammar reads back."""
+    return GrammarPrinter().doprint(expr).replace("**", "^")
+
+
 def indicator(expr: sympy.Heaviside) -> tuple[sympy.Expr, str, sympy.Expr] | None:
     """Heaviside(a - b, 1) as (a, '>=', b) and Heaviside(u, 0) as (u, '>', 0): the 1(...) of the seeds.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from .errors import SymgradError
 from .parsing import is_program, parse, parse_program
 from .parsing.tex import prose_to_latex
 from .steps import IDENTITIES
+from .variants import TRIES, VariantError, concretize, is_random, meets_constraints, rng_for
 
 
 class BankError(SymgradError):
@@ -37,6 +38,11 @@ class Problem:
     data: Mapping[str, Any] = field(repr=False)
     intro: str = ""
     file: str = ""
+    raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # a randomized problem's YAML
+
+    @property
+    def randomized(self) -> bool:
+        return self.raw is not None
 
     @property
     def point(self) -> dict[str, sympy.Expr] | None:
@@ -222,7 +228,7 @@ KINDS: dict[str, Kind] = {
     "cnn": Kind({"input": (_whole_numbers, True), "layers": (_layers, True)}, ("shapes", "params")),
     "hadamard": Kind({"a": (_numbers, True), "b": (_numbers, True)}, ("product",)),
 }
-COMMON = {"id", "title", "kind", "parts", "intro"}
+COMMON = {"id", "title", "kind", "parts", "intro", "constraints"}
 
 
 def _fail(path: str, pid: str | None, field_name: str | None, reason: str) -> BankError:
@@ -353,14 +359,57 @@ def load_text(text: str, label: str) -> list[Problem]:
         raw = raw.get("problems")
     if not isinstance(raw, list):
         raise BankError(f"{label}: expected a list of problems (or 'problems:' with a list)")
-    return [_check_problem(item, label, i) for i, item in enumerate(raw)]
+    return [_load_item(item, label, i) for i, item in enumerate(raw)]
+
+
+def _load_item(item: Any, path: str, index: int) -> Problem:
+    """A fixed problem as it is; a randomized one as its default variant (seed 0, no student)."""
+    if isinstance(item, Mapping) and is_random(item):
+        return draw_problem(item, path, index, 0, "")
+    return _check_problem(item, path, index)
+
+
+def draw_problem(raw: Mapping, path: str, index: int, seed: int | str, student: str) -> Problem:
+    """The variant of a randomized problem for (seed, student): drawn, checked, and redrawn until it
+    meets its constraints; a problem no draw can satisfy says so instead of looping."""
+    pid = str(raw.get("id"))
+    constraints = raw.get("constraints", {}) or {}
+    if not isinstance(constraints, Mapping) or set(constraints) - {"nice", "distinct"}:
+        raise _fail(path, pid, "constraints", "expected a mapping with nice and/or distinct (true or false)")
+    rng = rng_for(seed, student, pid)
+    last = ""
+    for _ in range(TRIES):
+        try:
+            concrete = concretize(raw, rng)
+        except VariantError as err:  # a malformed spec: the same for every draw
+            raise BankError(f"{path}: {err}") from None
+        try:
+            problem = _check_problem(concrete, path, index)
+            reason = meets_constraints(problem, constraints)
+        except VariantError:
+            raise
+        except SymgradError as err:  # a draw that divides by zero, leaves the domain, ...
+            reason = str(err)
+        if reason is None:
+            return replace(problem, raw=raw)
+        last = reason
+    raise BankError(f"{path}: problem '{pid}': no variant meets its constraints in {TRIES} draws "
+                    f"(the last one failed because: {last})")
+
+
+def variant(problem: Problem, seed: int | str, student: str) -> Problem:
+    """This problem as the student ``student`` sees it (a fixed problem is the same for everyone)."""
+    if problem.raw is None:
+        return problem
+    return draw_problem(problem.raw, problem.file, 0, seed, student)
 
 
 def seed_bank_files() -> list[tuple[str, Any]]:
-    """The seed bank shipped with symgrad (problems/*.yaml), as (label, resource) in name order."""
+    """The seed bank shipped with symgrad (problems/seeds*.yaml), as (label, resource) in name order.
+    Other files there (variants.yaml) are banks to name on the command line."""
     bank = files("symgrad.bank")
-    return sorted(((f"problems/{p.name}", p) for p in bank.iterdir() if p.name.endswith(".yaml")),
-                  key=lambda item: item[0])
+    return sorted(((f"problems/{p.name}", p) for p in bank.iterdir()
+                   if p.name.startswith("seeds") and p.name.endswith(".yaml")), key=lambda item: item[0])
 
 
 def load_bank(paths: Iterable[str | Path] = (), only: Iterable[str] | None = None) -> list[Problem]:

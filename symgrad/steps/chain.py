@@ -11,6 +11,7 @@ back into the inputs and the final form are steps, checked like every other.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import sympy
 from sympy import Derivative, Expr, ImmutableMatrix, Symbol
@@ -66,7 +67,14 @@ class _Definitions:
 
 
 def chain_steps(program: Program, wrt: str, point: Mapping[str, Expr] | None = None) -> Derivation:
-    """d output / d wrt through the program's intermediate names, path by path."""
+    """d output / d wrt through the program's intermediate names, path by path (built and checked once
+    per program: a worksheet and its answer key ask for the same derivation)."""
+    return _chain_steps(program, wrt, tuple(sorted(point.items())) if point else None)
+
+
+@lru_cache(maxsize=256)
+def _chain_steps(program: Program, wrt: str, point_items: tuple | None) -> Derivation:
+    point = dict(point_items) if point_items else None
     d = _Definitions(program)
     if wrt not in d.inputs:
         raise SymgradError(f"'{wrt}' is not an input of the program (inputs: {', '.join(program.inputs)})")

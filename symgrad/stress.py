@@ -1,0 +1,74 @@
+"""Stress test of a bank, as R/exams does for its exercises, checked by our own engine: many variants
+of each problem, each solved, rendered and numerically checked, with the failures' seeds."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .errors import SymgradError
+from .keys import problem_keys
+from .problems import Problem, variant
+from .solve import solve
+from .views import view
+
+
+@dataclass
+class Report:
+    problem: str
+    variants: int = 0
+    distinct: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (student id that reproduces it, why)
+    low: float | None = None
+    high: float | None = None
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        span = "symbolic" if self.low is None else f"{self.low:.4g} to {self.high:.4g}"
+        each = 1000 * self.seconds / max(1, self.variants)
+        return (f"{self.problem:24} {self.variants:6d} variants  {self.distinct:6d} distinct  "
+                f"{len(self.failures):4d} failures  answers {span:>22}  {each:7.1f} ms each")
+
+
+def _one(problem: Problem) -> list[float]:
+    """Solve and render one variant, run its numeric check; its numeric answers."""
+    view(problem)  # builds every solution (derivations check themselves)
+    if problem.kind == "staged" and problem.point:
+        data = problem.data
+        s = solve(data.get("program") or data["expression"], problem.point, names=data.get("names", "letters"),
+                  granularity=data.get("granularity"))
+        result = s.check(samples=1)
+        if not result.ok:
+            raise SymgradError(f"finite differences disagree (relative error {result.max_rel_error:.1e})")
+    return [float(k.expected) for k in problem_keys(problem).values()
+            if not isinstance(k.expected, str) and k.expected.is_number]
+
+
+def stress(problems: list[Problem], n: int, seed: int = 0) -> list[Report]:
+    reports = []
+    for problem in problems:
+        report = Report(problem.id)
+        seen = set()
+        start = time.perf_counter()
+        for i in range(n):
+            student = f"{i:04d}"
+            try:
+                v = variant(problem, seed, student)
+                seen.add(repr(sorted((k, str(val)) for k, val in v.data.items())))
+                numbers = _one(v)
+            except SymgradError as err:
+                report.failures.append((student, str(err)))
+                if "no variant meets its constraints" in str(err):
+                    break  # it would say the same for every student
+                continue
+            except Exception as err:  # noqa: BLE001 - a stress test reports what breaks
+                report.failures.append((student, f"{type(err).__name__}: {err}"))
+                continue
+            report.variants += 1
+            if numbers:
+                report.low = min(numbers) if report.low is None else min(report.low, *numbers)
+                report.high = max(numbers) if report.high is None else max(report.high, *numbers)
+        report.distinct = len(seen)
+        report.seconds = time.perf_counter() - start
+        reports.append(report)
+    return reports

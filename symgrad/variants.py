@@ -1,0 +1,175 @@
+"""A different exercise for every student: randomized numbers, parameters and expression families,
+drawn deterministically from (seed, student id, problem id) and redrawn until the constraints hold.
+
+In a bank file any number may be ``{range: [lo, hi]}`` (whole numbers, or a grid with ``step``) or
+``{choice: [...]}``; ``params: {a: {range: [2, 5]}}`` names values that text fields use as ``{a}``;
+``family: {depth: 2, gates: [add, mul], inputs: 2, fanout: true}`` draws the expression of a staged
+problem. ``constraints: {nice: true, distinct: true}`` asks for values with at most two decimals
+(where the gates keep values rational) and for inputs that differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from .errors import SymgradError
+
+TRIES = 200
+GATES = {
+    "add": ("({a} + {b})", 2), "sub": ("({a} - {b})", 2), "mul": ("{a}*{b}", 2), "square": ("({a})^2", 1),
+    "exp": ("exp({a})", 1), "log": ("log({a})", 1), "sigmoid": ("s({a})", 1), "tanh": ("tanh({a})", 1),
+    "max": ("max({a}, {b})", 2), "relu": ("relu({a})", 1), "sin": ("sin({a})", 1),
+}
+RATIONAL_GATES = {"add", "sub", "mul", "square", "max", "relu"}
+INPUT_NAMES = ("x", "y", "z", "w")
+
+
+class VariantError(SymgradError):
+    """A problem whose constraints no draw could meet, or a malformed random spec."""
+
+
+def rng_for(seed: int | str, student: str, problem_id: str) -> random.Random:
+    """The same (seed, student, problem) gives the same stream on any machine and Python version."""
+    digest = hashlib.sha256(f"{seed}\x00{student}\x00{problem_id}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _index(rng: random.Random, n: int) -> int:
+    return min(n - 1, int(rng.random() * n))  # random() is the one generator promised stable across versions
+
+
+def is_spec(value: Any) -> bool:
+    return isinstance(value, Mapping) and (set(value) <= {"range", "step"} and "range" in value
+                                           or set(value) == {"choice"})
+
+
+def draw(spec: Mapping, rng: random.Random, where: str) -> Fraction:
+    """A number from ``{range: [lo, hi], step: s}`` or ``{choice: [...]}``, exactly."""
+    if "choice" in spec:
+        options = spec["choice"]
+        if not isinstance(options, list) or not options:
+            raise VariantError(f"{where}: choice needs a non-empty list")
+        return _exact(options[_index(rng, len(options))], where)
+    bounds = spec["range"]
+    if not isinstance(bounds, list) or len(bounds) != 2:
+        raise VariantError(f"{where}: range needs [low, high]")
+    low, high = _exact(bounds[0], where), _exact(bounds[1], where)
+    step = _exact(spec.get("step", 1), where)
+    if step <= 0 or high < low:
+        raise VariantError(f"{where}: range needs low <= high and a positive step")
+    count = int((high - low) / step) + 1
+    return low + step * _index(rng, count)
+
+
+def _exact(value: Any, where: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise VariantError(f"{where}: expected a number, not {value!r}")
+    try:
+        return Fraction(str(value))
+    except ValueError:
+        raise VariantError(f"{where}: expected a number, not {value!r}") from None
+
+
+def show(number: Fraction) -> str | int:
+    """A drawn number as the bank writes numbers: 3, 0.25, or '1/3'."""
+    if number.denominator == 1:
+        return int(number.numerator)
+    if 10**6 % number.denominator == 0:
+        return str(float(number))
+    return f"{number.numerator}/{number.denominator}"
+
+
+def random_expression(rng: random.Random, family: Mapping, where: str) -> str:
+    """An expression of a given depth from the allowed gates over the first ``inputs`` names."""
+    depth = int(family.get("depth", 2))
+    gates = list(family.get("gates", ["add", "mul", "sub"]))
+    inputs = INPUT_NAMES[: int(family.get("inputs", 2))]
+    unknown = [g for g in gates if g not in GATES]
+    if unknown or not gates or not 1 <= depth <= 5 or not inputs:
+        raise VariantError(f"{where}: family needs depth 1-5, 1-4 inputs and gates from {', '.join(GATES)}")
+
+    def build(level: int) -> str:
+        if level == 0:
+            return inputs[_index(rng, len(inputs))]
+        template, arity = GATES[gates[_index(rng, len(gates))]]
+        return template.format(a=build(level - 1), b=build(level - 1) if arity == 2 else "")
+
+    for _ in range(TRIES):
+        text = build(depth)
+        used = [n for n in inputs if re.search(rf"\b{n}\b", text)]
+        counts = [len(re.findall(rf"\b{n}\b", text)) for n in used]
+        if len(used) == len(inputs) and (not family.get("fanout") or max(counts) > 1):
+            return text
+    raise VariantError(f"{where}: no expression of this family uses every input"
+                       + (" twice" if family.get("fanout") else ""))
+
+
+def concretize(raw: Mapping, rng: random.Random) -> dict:
+    """One draw of a problem's YAML: params, placeholders, number specs and the expression family."""
+    pid = raw.get("id", "?")
+    params = raw.get("params", {}) or {}
+    if not isinstance(params, Mapping):
+        raise VariantError(f"problem '{pid}': field 'params': expected a mapping of names to ranges")
+    values = {name: show(draw(spec, rng, f"problem '{pid}': params.{name}")) for name, spec in params.items()}
+
+    def fill(node: Any, where: str) -> Any:
+        if is_spec(node):
+            return show(draw(node, rng, f"problem '{pid}': {where}"))
+        if isinstance(node, Mapping):
+            return {k: fill(v, f"{where}.{k}" if where else k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fill(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        if isinstance(node, str) and values:
+            return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), node)
+        return node
+
+    out = {k: fill(copy.deepcopy(v), k) for k, v in raw.items() if k not in ("params", "family")}
+    if "family" in raw:
+        out["expression"] = random_expression(rng, raw["family"], f"problem '{pid}': family")
+    return out
+
+
+def is_random(raw: Mapping) -> bool:
+    def walk(node: Any) -> bool:
+        if is_spec(node):
+            return True
+        if isinstance(node, Mapping):
+            return any(walk(v) for v in node.values())
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        return False
+
+    return "params" in raw or "family" in raw or walk({k: v for k, v in raw.items() if k != "constraints"})
+
+
+def _nice(value) -> bool:
+    if value is None or value.exact is None or not value.exact.is_Rational:
+        return False
+    return 100 % value.exact.q == 0 and abs(value.exact) <= 1000
+
+
+def meets_constraints(problem, constraints: Mapping) -> str | None:
+    """None when the variant is a good exercise, else why not."""
+    point = problem.data.get("point")
+    if point and constraints.get("distinct", True) and len(set(point.values())) < len(point):
+        return "two inputs are equal"
+    if problem.kind == "staged" and point:
+        from .solve import solve
+
+        data = problem.data
+        s = solve(data.get("program") or data["expression"], point, names=data.get("names", "letters"),
+                  granularity=data.get("granularity"))
+        if constraints.get("nice", True) and {st.op for st in s.graph.stages} <= RATIONAL_OPS:
+            nodes = (*s.graph.inputs, *(st.name for st in s.graph.stages))
+            if not all(_nice(s.value(n)) and _nice(s.grad(n)) for n in nodes):
+                return "a forward or backward value is not a short decimal"
+    return None
+
+
+RATIONAL_OPS = {"add", "sub", "mul", "neg", "pow", "dot", "relu", "max", "min", "abs", "id", "const"}

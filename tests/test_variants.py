@@ -1,0 +1,198 @@
+"""Variants: deterministic draws that meet their constraints, a class's documents and keys, keyed
+grading, the stress test, distractors, and the Moodle and PrairieLearn exports."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from symgrad.check import check
+from symgrad.distractors import distractors
+from symgrad.keys import problem_keys
+from symgrad.problems import BankError, load_bank, load_text, variant
+from symgrad.stress import stress
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "problems" / "variants.yaml"
+# how many distinct variants each problem's space allows among 300 (where it is smaller)
+MIN_DISTINCT = {"v-multivariate": 12, "v-chain": 150, "v-grad-xy": 120}  # 12, 225 and about 170 possible
+
+
+def symgrad(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def problems():
+    return load_bank([BANK])
+
+
+def test_the_same_seed_and_student_give_the_same_variant(problems):
+    for p in problems:
+        assert variant(p, 5, "ada").data == variant(p, 5, "ada").data
+    code = ("from symgrad.problems import load_bank, variant; "
+            f"print([sorted(map(str, variant(p, 5, 'ada').data.items())) for p in load_bank([{str(BANK)!r}])])")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("0", "99")}
+    assert len(outs) == 1 and outs.pop().startswith("[[")
+
+
+def test_300_variants_of_each_kind_are_distinct_solvable_and_checked(problems):
+    reports = stress(problems, 300, seed=3)
+    for report in reports:
+        assert report.failures == [], (report.problem, report.failures[:3])
+        assert report.variants == 300
+        assert report.distinct >= MIN_DISTINCT.get(report.problem, 280), (report.problem, report.distinct)
+
+
+def test_nice_values_where_the_gates_allow(problems):
+    from symgrad.solve import solve
+
+    staged = next(p for p in problems if p.id == "v-staged-family")
+    for student in map(str, range(40)):
+        v = variant(staged, 1, student)
+        s = solve(v.data["expression"], v.point)
+        for node in (*s.graph.inputs, *(st.name for st in s.graph.stages)):
+            for value in (s.value(node), s.grad(node)):
+                assert value.exact.is_Rational and 100 % value.exact.q == 0
+        assert len(set(v.point.values())) == len(v.point)  # no two inputs equal
+
+
+def test_impossible_constraints_say_so():
+    text = ("- id: stuck\n  title: T\n  kind: staged\n  expression: x + y\n"
+            "  point: {x: {range: [1, 1]}, y: {range: [1, 1]}}\n  parts: [forward]\n")
+    with pytest.raises(BankError, match="no variant meets its constraints in 200 draws .*two inputs are equal"):
+        load_text(text, "b.yaml")
+    with pytest.raises(BankError, match="range needs"):
+        load_text(text.replace("[1, 1]}, y", "[1]}, y"), "b.yaml")
+
+
+def test_class_documents_and_key_are_byte_identical(tmp_path):
+    roster = tmp_path / "students.csv"
+    roster.write_text("id,name\nada,Ada Lovelace\nbob,Bob\n")
+    for out in ("a", "b"):
+        r = symgrad("worksheet", str(BANK), "--roster", str(roster), "--seed", "4", "--out", str(tmp_path / out))
+        assert r.returncode == 0, r.stderr
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert [str(f) for f in files] == ["ada/answers.tex", "ada/solutions.tex", "ada/worksheet.tex",
+                                      "bob/answers.tex", "bob/solutions.tex", "bob/worksheet.tex", "key.jsonl"]
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    lines = [json.loads(line) for line in (tmp_path / "a" / "key.jsonl").read_text().splitlines()]
+    assert {"student", "problem", "part", "expected", "vars"} <= set(lines[0])
+    assert {line["student"] for line in lines} == {"ada", "bob"}
+    ada = (tmp_path / "a" / "ada" / "worksheet.tex").read_text()
+    bob = (tmp_path / "a" / "bob" / "worksheet.tex").read_text()
+    assert ada != bob
+
+
+def _submissions(path: Path, lines: list[dict], answers: dict) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("student", "problem", "part", "answer"))
+        for line in lines:
+            writer.writerow((line["student"], line["problem"], line["part"], answers[line["student"], line["problem"],
+                                                                                     line["part"]]))
+
+
+def test_keyed_grading_against_each_students_own_variant(tmp_path):
+    r = symgrad("worksheet", str(BANK), "--variants", "4", "--seed", "2", "--out", str(tmp_path / "class"))
+    assert r.returncode == 0, r.stderr
+    key_file = tmp_path / "class" / "key.jsonl"
+    lines = [json.loads(line) for line in key_file.read_text().splitlines()]
+    own = {(k["student"], k["problem"], k["part"]): k["expected"] for k in lines}
+    students = sorted({k["student"] for k in lines})
+    following = {s: students[(i + 1) % len(students)] for i, s in enumerate(students)}
+    shifted = {(s, p, q): own[following[s], p, q] for (s, p, q) in own}
+
+    _submissions(tmp_path / "own.csv", lines, own)
+    r = symgrad("grade", "--key", str(key_file), str(tmp_path / "own.csv"))
+    results = list(csv.DictReader(r.stdout.splitlines()))
+    assert len(results) == len(lines) and Counter(x["verdict"] for x in results) == {"correct": len(lines)}
+
+    _submissions(tmp_path / "shifted.csv", lines, shifted)
+    r = symgrad("grade", "--key", str(key_file), str(tmp_path / "shifted.csv"), "--out", str(tmp_path / "r.csv"))
+    assert r.returncode == 0, r.stderr
+    for row in csv.DictReader((tmp_path / "r.csv").open()):
+        key = (row["student"], row["problem"], row["part"])
+        same_key = check(own[key], shifted[key]).verdict == "correct"
+        assert (row["verdict"] == "correct") == same_key, row
+
+    with (tmp_path / "extra.csv").open("w") as handle:
+        handle.write("student,problem,part,answer\nzoe,v-chain,derivative.x,1\n001,v-chain,nope,1\n")
+    r = symgrad("grade", "--key", str(key_file), str(tmp_path / "extra.csv"))
+    verdicts = [x["verdict"] for x in csv.DictReader(r.stdout.splitlines())]
+    assert verdicts == ["invalid", "invalid"]
+
+
+def test_stress_command_reports(tmp_path):
+    r = symgrad("stress", str(BANK), "--n", "5")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == 8 and "0 failures" in r.stdout
+
+
+def test_distractors_are_wrong_and_distinct(problems):
+    for p in problems:
+        for item, key in problem_keys(variant(p, 0, "kim")).items():
+            chosen = distractors(key)
+            if isinstance(key.expected, str):
+                continue
+            assert chosen, (p.id, item)
+            for _, wrong in chosen:
+                assert check(key.expected, wrong, key.context).verdict == "incorrect"
+            for i, (_, a) in enumerate(chosen):
+                for _, b in chosen[i + 1:]:
+                    assert check(a, b).verdict != "correct", (p.id, item, a, b)
+
+
+def test_moodle_xml_has_the_documented_structure(tmp_path):
+    out = tmp_path / "quiz.xml"
+    r = symgrad("export", "moodle", str(BANK), "--variants", "2", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    root = ET.parse(out).getroot()
+    assert root.tag == "quiz"
+    types = Counter(q.get("type") for q in root.iter("question"))
+    assert set(types) == {"category", "numerical", "multichoice"} and types["category"] == 8
+    for q in root.iter("question"):
+        if q.get("type") == "category":
+            assert q.find("category/text").text.startswith("$course$/symgrad/")
+            continue
+        assert q.find("name/text").text and q.find("questiontext").get("format") == "html"
+        assert q.find("generalfeedback/text").text
+        answers = q.findall("answer")
+        fractions = sorted(float(a.get("fraction")) for a in answers)
+        if q.get("type") == "numerical":
+            assert fractions == [100.0] and float(answers[0].find("tolerance").text) > 0
+            float(answers[0].find("text").text)
+        else:
+            assert fractions[-1] == 100.0 and fractions.count(100.0) == 1 and fractions[0] == 0.0
+            assert len({a.find("text").text for a in answers}) == len(answers)
+
+
+def test_prairielearn_server_generates_and_grades(tmp_path):
+    r = symgrad("export", "prairielearn", str(BANK), "--out", str(tmp_path / "pl"))
+    assert r.returncode == 0, r.stderr
+    folder = tmp_path / "pl" / "v-chain"
+    info = json.loads((folder / "info.json").read_text())
+    assert info["type"] == "v3" and info["uuid"] and "pl-string-input" in (folder / "question.html").read_text()
+    spec = importlib.util.spec_from_file_location("server", folder / "server.py")
+    server = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(server)
+    data = {"variant_seed": 77, "params": {}, "correct_answers": {}, "submitted_answers": {}, "partial_scores": {}}
+    server.generate(data)
+    assert data["params"]["items"] == ["derivative.x"]
+    data["submitted_answers"] = dict(data["correct_answers"])
+    server.grade(data)
+    assert data["score"] == 1.0
+    data["submitted_answers"], data["partial_scores"] = {"derivative.x": "0"}, {}
+    server.grade(data)
+    assert data["score"] == 0.0 and data["partial_scores"]["derivative.x"]["feedback"]
