@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class TexError(SymgradError):
     """LaTeX could not build a PDF: the message names the file, the problem and TeX's complaint."""
 
 
+@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Jinja2 for LaTeX: \\VAR{...}, \\BLOCK{...}, \\#{...}; nothing undefined passes silently."""
     env = jinja2.Environment(

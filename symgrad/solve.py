@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sympy
@@ -248,7 +248,21 @@ def solve(
     names: str = "letters",
     granularity: Granularity | None = None,
 ) -> Solution:
-    """Stage ``source`` and, given a point ``at`` (a value for every input), run both passes there."""
+    """Stage ``source`` and, given a point ``at`` (a value for every input), run both passes there.
+    (A text source is solved once per point: a worksheet, its key and a stress test ask again.)"""
+    if isinstance(source, str) and (at is None or all(isinstance(v, (int, sympy.Basic)) for v in at.values())):
+        items = None if at is None else tuple(sorted((str(k), sympy.Integer(v) if isinstance(v, int) else v)
+                                                    for k, v in at.items()))
+        return _solve_cached(source, items, names, granularity)
+    return _solve(source, at, names=names, granularity=granularity)
+
+
+@lru_cache(maxsize=512)
+def _solve_cached(source: str, items: tuple | None, names: str, granularity: Granularity | None) -> Solution:
+    return _solve(source, None if items is None else dict(items), names=names, granularity=granularity)
+
+
+def _solve(source, at, *, names: str, granularity: Granularity | None) -> Solution:
     graph = to_graph(source, names=names, granularity=granularity)
     if at is None:
         return Solution(graph)

@@ -449,8 +449,23 @@ def read(
     """parse(), also returning the reading rules that applied (to echo with a verdict).
 
     ``keep_shape`` keeps 2(x+1) and -(a+b) as written (staging follows the author's shape); a
-    check does not need it, and SymPy clears its cache whenever the setting changes.
+    check does not need it, and SymPy clears its cache whenever the setting changes. Readings
+    without matrices are cached: the same text is read once (SymPy expressions are immutable).
     """
+    if not matrices and isinstance(text, str):
+        expr, notes = _read_cached(text, None if names is None else frozenset(names), frozenset(variables), latex,
+                                   limits, keep_shape, no_derivatives)
+        return expr, list(notes)
+    return _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives)
+
+
+@lru_cache(maxsize=4096)
+def _read_cached(text, names, variables, latex, limits, keep_shape, no_derivatives):
+    expr, notes = _read(text, names, variables, latex, limits, keep_shape, None, no_derivatives)
+    return expr, tuple(notes)
+
+
+def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives):
     tree = parse_tree(text, limits, latex)
     builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names), matrices,
                        no_derivatives)
