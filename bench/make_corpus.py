@@ -15,33 +15,17 @@ from pathlib import Path
 
 import mpmath
 import sympy
-from sympy.printing.str import StrPrinter
 
 from symgrad.check import Context, _chain_slips, read_answer
 from symgrad.evaluate import Undefined, evaluate
 from symgrad.parsing import parse, symbol
+from symgrad.printing import grammar_syntax
 
 OUT = Path(__file__).with_name("check_corpus.jsonl")
 
 
-class GrammarPrinter(StrPrinter):
-    """SymPy -> text our grammar reads (abs, max, ^)."""
-
-    def _print_Abs(self, e):
-        return f"abs({self._print(e.args[0])})"
-
-    def _print_Max(self, e):
-        return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
-
-    def _print_Heaviside(self, e):  # the value at the jump does not matter away from it
-        return f"heaviside({self._print(e.args[0])})"
-
-    def _print_Min(self, e):
-        return "min(" + ", ".join(self._print(a) for a in e.args) + ")"
-
-
 def show(e) -> str:
-    return GrammarPrinter().doprint(e).replace("**", "^")
+    return grammar_syntax(e)
 
 
 # (function, variable, answers typed by hand that are right, answers typed by hand that are wrong)
