@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy
-from sympy import Expr, Heaviside, Integer, S
+from sympy import Expr, Heaviside, S
 
 from .errors import StagingError
 from .functions import relu, sigmoid
@@ -63,16 +63,6 @@ def _dot_local(args: Args, out: Expr, params: Params) -> tuple[Expr, ...]:
     pairs = int(params[0])
     partner = [args[i + 1] if i % 2 == 0 else args[i - 1] for i in range(2 * pairs)]
     return tuple(partner) + (S.One,) * (len(args) - 2 * pairs)
-
-
-def _by_diff(build: Callable[[Args, Params], Expr]):
-    """Local derivatives taken by SymPy itself, for gates with no simpler form (max, min, abs)."""
-
-    def local(args: Args, out: Expr, params: Params) -> tuple[Expr, ...]:
-        expr = build(args, params)
-        return tuple(sympy.diff(expr, a) for a in args)
-
-    return local
 
 
 def _unary(name, rule, func, derivative, label=None, prefix=None) -> Gate:
@@ -200,9 +190,7 @@ GATES: dict[str, Gate] = {
             label=lambda params: "H",
             word=lambda names, params: f"step{names[0]}",
         ),
-        Gate("abs", "absolute value rule", build=lambda args, params: sympy.Abs(args[0]),
-             local=_by_diff(lambda args, params: sympy.Abs(args[0])),
-             label=lambda params: "|x|", word=lambda names, params: f"abs{names[0]}"),
+        _unary("abs", "absolute value rule", sympy.Abs, lambda a, out: sympy.sign(a), label="|x|"),
         Gate("max", "max rule (subgradient)", build=_max_build, local=_pick(larger=True),
              label=lambda params: "max", word=lambda names, params: "max" + "".join(names)),
         Gate("min", "min rule (subgradient)", build=_min_build, local=_pick(larger=False),
@@ -232,5 +220,3 @@ def gate(name: str) -> Gate:
     except KeyError:
         raise StagingError(f"no gate named '{name}'") from None
 
-
-ONE = Integer(1)

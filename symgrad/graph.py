@@ -97,7 +97,7 @@ class _Stager:
         key = (op, args, params)
         if key in self.keys:  # the same gate on the same nodes is the same value
             return self.keys[key]
-        self.stages.append(RawStage(op, args, tuple(sympy.sympify(p) for p in params)))
+        self.stages.append(RawStage(op, args, tuple(sympy.Integer(p) if isinstance(p, int) else p for p in params)))
         self.keys[key] = len(self.stages) - 1
         return self.keys[key]
 
@@ -253,8 +253,9 @@ def stage_expression(
     output: str = "f",
 ) -> Graph:
     """Split a SymPy expression into a Graph of named stages."""
-    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
-    if not isinstance(expr, Expr) or expr.has(sympy.zoo, sympy.nan, sympy.oo):
+    if not isinstance(expr, Expr):  # text goes through parse(): never sympify a user's string
+        raise StagingError(f"expected a SymPy expression, got {type(expr).__name__}: use symgrad.parse for text")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo):
         raise StagingError(f"{expr!s} is not a finite scalar expression")
     inputs = _inputs_of(expr)
     if not inputs:

@@ -138,3 +138,8 @@ def test_huge_exact_values_give_way_to_floats():
     s = solve(sympy.Add(*[sympy.tanh(k * x) for k in range(1, 150)]), {"x": 1})
     assert s.value("f").exact is None and s.grad("x").exact is None
     assert abs(s.value("f").approx - sum(__import__("math").tanh(k) for k in range(1, 150))) < 1e-9
+
+
+def test_text_is_never_sympified_by_staging():
+    with pytest.raises(StagingError, match="use symgrad.parse for text"):
+        stage_expression("__import__('os').getcwd()")  # type: ignore[arg-type]
