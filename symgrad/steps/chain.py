@@ -20,7 +20,7 @@ from ..errors import SymgradError
 from ..parsing import Program, symbol
 from ..printing import text
 from .core import Derivation, Step
-from .rules import derive, diff_steps
+from .rules import derive, diff_steps, rules_name
 
 
 class _Definitions:
@@ -95,7 +95,7 @@ def _chain_steps(program: Program, wrt: str, point_items: tuple | None) -> Deriv
                 continue
             node = derive(d.defs[a], b)
             partials[key] = node.result
-            steps.append(Step(node.rule, key, node.result, f"{text(a)} = {text(d.defs[a])}"))
+            steps.append(Step(rules_name(node), key, node.result, f"{text(a)} = {text(d.defs[a])}"))
     values = [t.xreplace(partials) for t in terms]
     if len(terms) > 1:
         for term, value in zip(terms, values):

@@ -28,19 +28,22 @@ def _minus(a):
 
 
 def tanh_via_sigmoid() -> Derivation:
-    """tanh x = 2 s(2x) - 1, hence d/dx tanh x = 4 s(2x)(1 - s(2x))."""
+    """tanh x = 2σ(2x) - 1, hence d/dx tanh x = 4 σ(2x)(1 - σ(2x))."""
     s2 = sigmoid(2 * x)
+    split = sympy.Add(s2, _minus(sympy.Add(1, -s2, evaluate=False)), evaluate=False)
     steps = (
-        Step("identity used", tanh(x), _div(exp(x) - exp(-x), exp(x) + exp(-x)), "definition of tanh"),
-        Step("identity used", _div(exp(x) - exp(-x), exp(x) + exp(-x)), _div(1 - exp(-2 * x), 1 + exp(-2 * x)),
-             "multiply top and bottom by e^(-x)"),
-        Step("identity used", _div(1 - exp(-2 * x), 1 + exp(-2 * x)),
-             sympy.Add(s2, _minus(sympy.Add(1, -s2, evaluate=False)), evaluate=False),
-             "s(2x) = 1/(1 + e^(-2x)) and 1 - s(2x) = e^(-2x)/(1 + e^(-2x))"),
-        Step("simplification", sympy.Add(s2, _minus(sympy.Add(1, -s2, evaluate=False)), evaluate=False), 2 * s2 - 1),
-        Step("identity used", Derivative(tanh(x), x), Derivative(2 * s2 - 1, x), "tanh x = 2 s(2x) - 1"),
-        Step("chain rule", Derivative(2 * s2 - 1, x), Mul(2, s2 * (1 - s2), 2, evaluate=False),
-             "sigmoid rule s'(u) = s(u)(1 - s(u)) with u = 2x, times du/dx = 2"),
+        Step("definition of tanh", tanh(x), _div(exp(x) - exp(-x), exp(x) + exp(-x)),
+             "tanh x = sinh x / cosh x, written in exponentials"),
+        Step("multiply top and bottom by e^(-x)", _div(exp(x) - exp(-x), exp(x) + exp(-x)),
+             _div(1 - exp(-2 * x), 1 + exp(-2 * x)), "e^x·e^(-x) = 1 and e^(-x)·e^(-x) = e^(-2x)"),
+        Step("e^(-2x)/(1 + e^(-2x)) = 1 - σ(2x)", _div(1 - exp(-2 * x), 1 + exp(-2 * x)), split,
+             "split the fraction: 1/(1 + e^(-2x)) = σ(2x) by the definition of the sigmoid, and "
+             "e^(-2x)/(1 + e^(-2x)) = 1 - 1/(1 + e^(-2x)) = 1 - σ(2x)"),
+        Step("simplification", split, 2 * s2 - 1),
+        Step("tanh x = 2σ(2x) - 1", Derivative(tanh(x), x), Derivative(2 * s2 - 1, x),
+             "differentiate the identity just shown"),
+        Step("sigmoid and chain rules", Derivative(2 * s2 - 1, x), Mul(2, s2 * (1 - s2), 2, evaluate=False),
+             "sigmoid rule σ'(u) = σ(u)(1 - σ(u)) with u = 2x, times du/dx = 2"),
         Step("simplification", Mul(2, s2 * (1 - s2), 2, evaluate=False), 4 * s2 * (1 - s2)),
         Step("tanh rule", 4 * s2 * (1 - s2), 1 - tanh(x) ** 2, "the same as the tanh rule gives"),
     )
@@ -48,18 +51,25 @@ def tanh_via_sigmoid() -> Derivation:
 
 
 def sigmoid_derivative() -> Derivation:
-    """s'(x) = s(x)(1 - s(x)) from s(x) = 1/(1 + e^(-x))."""
+    """σ'(x) = σ(x)(1 - σ(x)) from σ(x) = 1/(1 + e^(-x)); the key step is e^(-x)/(1 + e^(-x)) = 1 - σ(x)."""
     s = sigmoid(x)
     u = 1 + exp(-x)
     chain = Mul(-1, sympy.Pow(u, -2, evaluate=False), -exp(-x), evaluate=False)
     split = Mul(_div(1, u), _div(exp(-x), u), evaluate=False)
+    half = Mul(s, _div(exp(-x), u), evaluate=False)
     steps = (
-        Step("identity used", s, _div(1, u), "definition of the sigmoid"),
-        Step("identity used", Derivative(s, x), Derivative(1 / u, x), "write s in exponentials"),
-        Step("chain rule", Derivative(1 / u, x), chain, "power rule on u^(-1) with u = 1 + e^(-x), du/dx = -e^(-x)"),
+        Step("definition of the sigmoid", s, _div(1, u), "σ(x) = 1/(1 + e^(-x))"),
+        Step("definition of the sigmoid", Derivative(s, x), Derivative(1 / u, x),
+             "write σ in exponentials, then differentiate"),
+        Step("power and chain rules", Derivative(1 / u, x), chain,
+             "power rule on u^(-1) with u = 1 + e^(-x), times du/dx = -e^(-x)"),
         Step("simplification", chain, exp(-x) / u**2),
-        Step("identity used", exp(-x) / u**2, split, "split the fraction"),
-        Step("identity used", split, s * (1 - s), "1/(1 + e^(-x)) = s(x) and e^(-x)/(1 + e^(-x)) = 1 - s(x)"),
+        Step("split the fraction", exp(-x) / u**2, split,
+             "e^(-x)/(1 + e^(-x))² = 1/(1 + e^(-x)) · e^(-x)/(1 + e^(-x))"),
+        Step("definition of the sigmoid", split, half, "1/(1 + e^(-x)) = σ(x)"),
+        Step("e^(-x)/(1 + e^(-x)) = 1 - σ(x)", half, s * (1 - s),
+             "e^(-x)/(1 + e^(-x)) = ((1 + e^(-x)) - 1)/(1 + e^(-x)) = 1 - 1/(1 + e^(-x)) = 1 - σ(x), "
+             "so σ'(x) = σ(x)(1 - σ(x))"),
     )
     return Derivation("the sigmoid's derivative", steps, s * (1 - s), (x,)).checked()
 
@@ -69,8 +79,8 @@ def relu_derivative() -> Derivation:
     pieces = Piecewise((0, x < 0), (x, True))
     slope = Piecewise((0, x < 0), (1, x > 0))
     steps = (
-        Step("identity used", relu(x), sympy.Max(0, x), "definition of ReLU"),
-        Step("identity used", sympy.Max(0, x), pieces, "max(0, x) piece by piece"),
+        Step("definition of ReLU", relu(x), sympy.Max(0, x), "relu(x) = max(0, x)"),
+        Step("max(0, x) by cases", sympy.Max(0, x), pieces, "0 when x < 0, and x otherwise"),
         Step("piecewise rule", Derivative(relu(x), x), slope,
              "differentiate each piece; at x = 0 the left slope 0 and the right slope 1 differ"),
         Step("convention", slope, Heaviside(x, 0),

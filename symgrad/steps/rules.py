@@ -29,17 +29,19 @@ class DiffNode:
     parts: tuple[DiffNode, ...]
     result: Expr
     note: str = ""
+    outer: str = ""  # for a chain-rule node, the rule of the outer function
 
 
 def _pending(expr: Expr, x: Symbol) -> Expr:
     return Derivative(expr, x)
 
 
-def _node(rule: str, expr: Expr, x: Symbol, rewritten: Expr, subexprs: list[Expr], note: str = "") -> DiffNode:
+def _node(rule: str, expr: Expr, x: Symbol, rewritten: Expr, subexprs: list[Expr], note: str = "",
+          outer: str = "") -> DiffNode:
     rewritten = rewritten.xreplace({_pending(x, x): S.One})  # dx/dx = 1 needs no step of its own
     parts = tuple(derive(e, x) for e in subexprs if e != x)
     result = rewritten.xreplace({_pending(p.expr, x): p.result for p in parts})
-    return DiffNode(rule, expr, rewritten, parts, result, note)
+    return DiffNode(rule, expr, rewritten, parts, result, note, outer)
 
 
 def _constant_factor(expr: Expr, x: Symbol) -> tuple[Expr, Expr]:
@@ -74,7 +76,7 @@ def _chain(rule: str, expr: Expr, x: Symbol, outer: Expr, inner: Expr, note: str
     if inner == x:
         return _node(rule, expr, x, outer, [], note)
     return _node("chain rule", expr, x, outer * _pending(inner, x), [inner],
-                 f"outer: {rule} with u = {text(inner)}; times du/dx")
+                 f"outer: {rule} with u = {text(inner)}; times du/dx", outer=rule)
 
 
 def _pow(expr: Expr, x: Symbol) -> DiffNode:
@@ -121,6 +123,26 @@ def derive(expr: Expr, x: Symbol) -> DiffNode:
     if type(expr) in FUNCTION_GATES:
         return _function(expr, x)
     raise StagingError(f"no derivative rule for '{expr.func.__name__}' in {sympy.sstr(expr)}")
+
+
+# Rules said only when nothing else is used: "power rule" for d/dx 4x^2 = 8x, as a teacher says it.
+_UNSAID_BESIDE_OTHERS = ("constant multiple rule", "constant rule")
+
+
+def _applied(node: DiffNode) -> list[str]:
+    """The rules of the tree in the order they are applied: a chain's outer rule before the chain rule."""
+    own = [node.outer, node.rule] if node.outer else [node.rule]
+    return own + [r for p in node.parts for r in _applied(p)]
+
+
+def rules_name(node: DiffNode) -> str:
+    """The name of a derivative taken in one step, listing the rules used: "sum and power rules"."""
+    used = list(dict.fromkeys(_applied(node)))
+    said = [r for r in used if r not in _UNSAID_BESIDE_OTHERS] or used[:1]
+    if len(said) == 1:
+        return said[0]
+    stems = [r.partition(" rule")[0] for r in said]  # "max rule (subgradient)" -> "max"
+    return f"{', '.join(stems[:-1])} and {stems[-1]} rules"
 
 
 def _flatten(node: DiffNode, x: Symbol, depth: int = 0) -> list[Step]:
