@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from symgrad.problems import load_bank
-from symgrad.stress import stress
+from symgrad.documents.bank import load_bank
+from symgrad.documents.stress import stress
 
 BANK = Path(__file__).resolve().parent.parent / "problems" / "variants.yaml"
 

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .check import Context, Tolerance, check
+from .documents.bank import load_bank
 from .errors import SymgradError
 from .grade import grade, grade_to_stream, read_submissions
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
 from .parsing.program import check_name
-from .problems import load_bank
-from .render import build_pdf, write
 from .solve import solve
 from .steps import IDENTITIES, differentiate
 
@@ -108,7 +107,7 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
         raise SymgradError("the bank has no problems")
     out = Path(args.out)
     if args.variants is not None or args.roster:
-        from .cohort import build, numbered, read_roster
+        from .documents.cohort import build, numbered, read_roster
 
         if args.variants is not None and args.variants < 1:
             raise SymgradError("--variants must be at least 1")
@@ -117,6 +116,8 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
             print(path)
         return 0
     try:
+        from .documents.render import build_pdf, write
+
         written = write(problems, out, pdf=False, title=args.title)
     except OSError as err:
         raise SymgradError(f"cannot write to {out}: {err.strerror}") from None
@@ -224,7 +225,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
-    from .stress import stress
+    from .documents.stress import stress
 
     if args.n < 1:
         raise SymgradError("--n must be at least 1")
@@ -239,7 +240,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import moodle_xml, prairielearn
+    from .documents.export import moodle_xml, prairielearn
 
     problems = load_bank(args.bank)
     if args.system == "moodle":

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .check import Verdict, check
+from .documents.keys import bank_keys
 from .errors import SymgradError
-from .keys import bank_keys
 from .matrix_check import MatrixContext, check_matrix
 
 COLUMNS = ("student", "problem", "part", "answer")
@@ -80,7 +80,7 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
     if submission.error:
         return Verdict("invalid", submission.error)
     if key_file is not None:
-        from .cohort import load_keys
+        from .documents.keys import load_keys
 
         key = load_keys(key_file).get((submission.student.strip(), submission.problem.strip(),
                                        submission.part.strip()))
@@ -152,7 +152,7 @@ def grade(
     if key_file is None:
         bank_keys(bank)  # a broken bank fails here, once, with its own message
     else:
-        from .cohort import load_keys
+        from .documents.keys import load_keys
 
         load_keys(key_file)
     done = _done_rows(out)

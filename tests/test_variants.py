@@ -14,12 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from symgrad.documents.distractors import distractors
+from symgrad.documents.keys import problem_keys
+from symgrad.documents.bank import BankError, load_bank, load_text, variant
+from symgrad.documents.stress import stress
 
 from symgrad.check import check
-from symgrad.distractors import distractors
-from symgrad.keys import problem_keys
-from symgrad.problems import BankError, load_bank, load_text, variant
-from symgrad.stress import stress
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems" / "variants.yaml"
@@ -39,7 +39,7 @@ def problems():
 def test_the_same_seed_and_student_give_the_same_variant(problems):
     for p in problems:
         assert variant(p, 5, "ada").data == variant(p, 5, "ada").data
-    code = ("from symgrad.problems import load_bank, variant; "
+    code = ("from symgrad.documents.bank import load_bank, variant; "
             f"print([sorted(map(str, variant(p, 5, 'ada').data.items())) for p in load_bank([{str(BANK)!r}])])")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("0", "99")}

@@ -11,9 +11,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
-from symgrad.problems import BankError, load_bank, load_text
-from symgrad.render import TexError, build_pdf, render
+from symgrad.documents.bank import BankError, load_bank, load_text
+from symgrad.documents.render import TexError, build_pdf, render
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from .errors import SymgradError
+from ..errors import SymgradError
 
 TRIES = 200
 GATES = {
@@ -160,11 +160,7 @@ def meets_constraints(problem, constraints: Mapping) -> str | None:
     if point and constraints.get("distinct", True) and len(set(point.values())) < len(point):
         return "two inputs are equal"
     if problem.kind == "staged" and point:
-        from .solve import solve
-
-        data = problem.data
-        s = solve(data.get("program") or data["expression"], point, names=data.get("names", "letters"),
-                  granularity=data.get("granularity"))
+        s = problem.solution()
         if constraints.get("nice", True) and {st.op for st in s.graph.stages} <= RATIONAL_OPS:
             nodes = (*s.graph.inputs, *(st.name for st in s.graph.stages))
             if not all(_nice(s.value(n)) and _nice(s.grad(n)) for n in nodes):

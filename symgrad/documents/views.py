@@ -7,174 +7,32 @@ author's own expressions) or from escaped bank text; the templates only arrange 
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import sympy
 
-from .codegen import python_listing
-from .graph import Graph
-from .parsing import parse, parse_program
-from .parsing.tex import prose_to_latex, text_to_latex
-from .passes import Value
-from .printing import latex, latex_name, tex_text
-from .problems import Problem
-from .solve import Solution, solve
-from .steps import IDENTITIES, Derivation, chain_steps, gradient_steps
-
-# -- small view records --------------------------------------------------------------------------
-
-
-@dataclass
-class Block:
-    """A piece of a solution: kind is text, math (align* rows), table, graph, code or derivation."""
-
-    kind: str
-    content: Any
-
-
-@dataclass
-class PartView:
-    label: str
-    question: str  # LaTeX
-    space: float = 3.0  # cm of answer space on the worksheet
-    blank: Any = None  # an unfilled computation graph for the worksheet, if the part has one
-    blanks: Any = None  # an unfilled table for the worksheet
-    solution: list[Block] = field(default_factory=list)
-    answer: list[str] = field(default_factory=list)  # LaTeX math, one line each
-
-
-@dataclass
-class ProblemView:
-    id: str
-    title: str
-    statement: str
-    parts: list[PartView]
-
-
-@dataclass
-class Node:
-    name: str  # TikZ node name
-    x: float
-    y: float
-    label: str  # LaTeX on the node
-    caption: str  # the stage's name under a gate
-    kind: str  # input, gate or output
-
-
-@dataclass
-class Edge:
-    src: str
-    dst: str
-    value: str  # LaTeX, "" when blank
-    grad: str
-
-
-@dataclass
-class GraphView:
-    """mode: skeleton (gates only), blank (dotted slots to fill in), plain (names), filled (names, values)."""
-
-    nodes: list[Node]
-    edges: list[Edge]
-    mode: str
-
-
-# -- numbers --------------------------------------------------------------------------------------
-
-
-def number(value: Value | None, digits: int = 2) -> str:
-    """A value as the seeds write it: exact when rational, else rounded (0.73, -0.20)."""
-    if value is None:
-        return ""
-    if value.exact is not None and value.exact.is_Rational and len(str(value.exact)) <= 8:
-        return latex(value.exact)
-    return f"{value.approx:.{digits}f}"
-
-
-def exact_and_number(value: Value | None) -> str:
-    """Exact form and its decimal, for tables: sigma(1) ≈ 0.73."""
-    if value is None:
-        return ""
-    if value.exact is not None and value.exact.is_Rational:
-        return latex(value.exact)
-    if value.exact is not None and len(str(value.exact)) <= 40:
-        return rf"{latex(value.exact)} \approx {value.approx:.4f}"
-    return rf"\approx {value.approx:.4f}"
-
-
-def point_text(point: dict[str, sympy.Expr]) -> str:
-    return ", ".join(f"${latex_name(n)} = {latex(v)}$" for n, v in point.items())
-
-
-# -- computation graph layout -------------------------------------------------------------------
-
-
-def graph_view(solution: Solution, mode: str) -> GraphView:
-    """Inputs in the first column, each stage one column right of its deepest argument."""
-    g = solution.graph
-    depth: dict[str, int] = {n: 0 for n in g.inputs}
-    for s in g.stages:
-        depth[s.name] = 1 + max((depth[a] for a in s.args), default=0)
-    columns: dict[int, list[str]] = {}
-    for name in (*g.inputs, *(s.name for s in g.stages)):
-        columns.setdefault(depth[name], []).append(name)
-    # inputs in the order their first reader needs them: w0, x0 beside w0*x0, w2 below them
-    first_reader = {n: next((i for i, s in enumerate(g.stages) if n in s.args), len(g.stages)) for n in g.inputs}
-    ordered_inputs = sorted(g.inputs, key=lambda n: (first_reader[n], g.inputs.index(n)))
-    row: dict[str, float] = {n: float(i) for i, n in enumerate(ordered_inputs)}
-    args = {s.name: s.args for s in g.stages}
-    for d in sorted(columns)[1:]:
-        # order a column by where its arguments sit (fewer crossings), then spread it out
-        column = sorted(columns[d], key=lambda n: sum(row[a] for a in args[n]) / max(1, len(args[n])))
-        wanted = [sum(row[a] for a in args[n]) / max(1, len(args[n])) for n in column]
-        placed: list[float] = []
-        for w in wanted:
-            placed.append(max(w, placed[-1] + 1) if placed else w)
-        row.update(zip(column, placed))
-    ids = {n: f"n{i}" for i, n in enumerate((*g.inputs, *(s.name for s in g.stages)))}
-    x_step, y_step = min(3.2, 15.0 / (max(depth.values()) + 1)), -1.5  # fit the page's width
-    nodes = [Node(ids[n], 0.0, row[n] * y_step, f"${latex_name(n)}$", "", "input") for n in g.inputs]
-    for s in g.stages:
-        nodes.append(Node(ids[s.name], depth[s.name] * x_step, row[s.name] * y_step,
-                          f"${tex_text(s.label)}$" if s.label in ("+", "*") else tex_text(s.label),
-                          f"${latex_name(s.name)}$", "gate"))
-    out_depth = depth[g.output] + 1
-    nodes.append(Node("out", out_depth * x_step - 0.8, row[g.output] * y_step, "", "", "output"))
-
-    def fill(text: str) -> str:
-        return text if mode == "filled" else ""
-
-    edges = []
-    for s in g.stages:
-        for a in dict.fromkeys(s.args):
-            contribution = None  # the gradient flowing back along this wire: upstream times local
-            if solution.passes is not None:
-                local = next(e.value for e in solution.passes.locals if e.stage == s.name and e.arg == a)
-                up = solution.grad(s.name)
-                exact = None if up.exact is None or local.exact is None else up.exact * local.exact
-                contribution = Value(exact, up.approx * local.approx)
-            edges.append(Edge(ids[a], ids[s.name], fill(number(solution.value(a))), fill(number(contribution))))
-    edges.append(Edge(ids[g.output], "out", fill(number(solution.value(g.output))), fill("1")))
-    return GraphView(nodes, edges, mode)
-
+from ..codegen import python_listing
+from ..graph import Graph
+from ..parsing import parse, parse_program
+from ..parsing.tex import text_to_latex
+from ..printing import latex, latex_name, tex_text
+from ..steps import IDENTITIES, chain_steps, gradient_steps
+from .bank import Problem
+from .layout import (
+    Block,
+    PartView,
+    ProblemView,
+    _derivation_block,
+    _labels,
+    _statement,
+    exact_and_number,
+    graph_view,
+    number,
+    point_text,
+)
+from .netviews import NETWORK_HANDLERS
 
 # -- per-kind handlers -------------------------------------------------------------------------------
-
-
-def _statement(problem: Problem, fallback: str) -> str:
-    return prose_to_latex(problem.intro) if problem.intro else fallback
-
-
-def _labels(parts: list[PartView]) -> list[PartView]:
-    for letter, part in zip(string.ascii_lowercase, parts):
-        part.label = letter
-    return parts
-
-
-def _derivation_block(d: Derivation) -> Block:
-    return Block("derivation", d.latex())
 
 
 def _definitions(graph: Graph) -> list[str]:
@@ -184,8 +42,7 @@ def _definitions(graph: Graph) -> list[str]:
 def _staged(problem: Problem) -> ProblemView:
     data = problem.data
     source = data.get("program") or data["expression"]
-    names = data.get("names", "letters")
-    solution = solve(source, data.get("point"), names=names, granularity=data.get("granularity"))
+    solution = problem.solution()
     g, out = solution.graph, latex_name(solution.graph.output)
     at = point_text(solution.point) if solution.point else ""
     if "expression" in data:
@@ -301,7 +158,7 @@ def _identity(problem: Problem) -> ProblemView:
 
 
 def _derivative(problem: Problem) -> ProblemView:
-    from .steps import differentiate
+    from ..steps import differentiate
 
     wrt = problem.data.get("wrt", [None])[0]
     d = differentiate(problem.data["expression"], wrt)
@@ -314,12 +171,10 @@ def _derivative(problem: Problem) -> ProblemView:
 
 HANDLERS: dict[str, Callable[[Problem], ProblemView]] = {
     "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
-    "identity": _identity, "derivative": _derivative,
+    "identity": _identity, "derivative": _derivative, **NETWORK_HANDLERS,
 }
 
 
 def view(problem: Problem) -> ProblemView:
     """The solved problem, ready for the templates."""
-    from . import netviews  # noqa: F401  (registers the network kinds)
-
     return HANDLERS[problem.kind](problem)

@@ -14,17 +14,22 @@ Item names (the "part" column of a submissions file):
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import sympy
 
-from .check import Context, Tolerance
-from .matrix_check import MatrixContext
-from .parsing import parse, parse_program, symbol
-from .problems import Problem, load_bank
-from .solve import solve
-from .steps import IDENTITIES, chain_steps
+from ..check import Context, Tolerance
+from ..errors import SymgradError
+from ..matrix_check import MatrixContext
+from ..parsing import parse, parse_program, symbol
+from ..printing import grammar_syntax
+from ..steps import IDENTITIES, chain_steps
+from .bank import Problem, load_bank
 
 TWO_DECIMALS = Tolerance(decimals=2)
 
@@ -37,9 +42,7 @@ class Key:
 
 
 def _staged(problem: Problem) -> dict[str, Key]:
-    data = problem.data
-    source = data.get("program") or data["expression"]
-    s = solve(source, data.get("point"), names=data.get("names", "letters"), granularity=data.get("granularity"))
+    s = problem.solution()
     g = s.graph
     keys = {f"gradient.{n}": Key(s.gradient[n], Context(tuple(g.inputs), function=g.source, wrt=n))
             for n in g.inputs}
@@ -89,16 +92,15 @@ def _derivative(problem: Problem) -> dict[str, Key]:
 
 
 def _network(problem: Problem) -> dict[str, Key]:
-    from .nets import matrix_context, matrix_keys
-    from .problems import network_of
+    from ..nets import matrix_context, matrix_keys
 
-    net = network_of(problem.data)
+    net = problem.network
     context = matrix_context(net)
     return {item: Key(text, context) for item, text in matrix_keys(net).items()}
 
 
 def _counts(problem: Problem) -> dict[str, Key]:
-    from .nets import parameter_count
+    from ..nets import parameter_count
 
     sizes = problem.data["sizes"]
     exact = Context(())
@@ -107,7 +109,7 @@ def _counts(problem: Problem) -> dict[str, Key]:
 
 
 def _cnn(problem: Problem) -> dict[str, Key]:
-    from .nets import trace_shapes
+    from ..nets import trace_shapes
 
     traced = trace_shapes(problem.data["input"], problem.data["layers"])
     keys = {f"params.{i}": Key(sympy.Integer(e.params), Context(())) for i, e in enumerate(traced, 1)}
@@ -135,3 +137,55 @@ def problem_keys(problem: Problem) -> dict[str, Key]:
 def bank_keys(paths: tuple[str, ...] = ()) -> dict[str, dict[str, Key]]:
     """problem id -> item -> Key, for a bank (the seed bank when ``paths`` is empty); cached per process."""
     return {p.id: problem_keys(p) for p in load_bank(list(paths))}
+
+
+def key_line(student: str, problem: Problem, item: str, key: Key) -> dict[str, Any]:
+    """One line of key.jsonl: enough to check an answer without the bank."""
+    line: dict[str, Any] = {"student": student, "problem": problem.id, "part": item}
+    if isinstance(key.context, MatrixContext):
+        net = problem.network
+        line.update(expected=key.expected, vars="",
+                    network={"sizes": list(net.sizes), "activations": list(net.activations), "loss": net.loss,
+                             "biases": list(net.biases)})
+        return line
+    ctx = key.context
+    line.update(expected=key.expected if isinstance(key.expected, str) else grammar_syntax(key.expected),
+                vars=",".join(ctx.variables))
+    if ctx.definitions:
+        line["definitions"] = {k: grammar_syntax(v) for k, v in ctx.definitions.items()}
+    if ctx.function is not None:
+        line["function"], line["wrt"] = grammar_syntax(ctx.function), ctx.wrt
+    if ctx.tolerance.decimals is not None:
+        line["decimals"] = ctx.tolerance.decimals
+    return line
+
+
+def key_from_line(line: Mapping[str, Any]) -> Key:
+    """The Key a key.jsonl line describes (the inverse of key_line)."""
+    from ..nets import Network, matrix_context
+
+    if "network" in line:
+        n = line["network"]
+        net = Network(tuple(n["sizes"]), tuple(n["activations"]), n["loss"], tuple(n["biases"]))
+        return Key(line["expected"], matrix_context(net))
+    names = tuple(v for v in line.get("vars", "").split(",") if v)
+    definitions = {k: parse(v, variables=names) for k, v in line.get("definitions", {}).items()}
+    function = parse(line["function"], variables=names) if line.get("function") else None
+    tolerance = Tolerance(decimals=line["decimals"]) if "decimals" in line else Tolerance()
+    return Key(line["expected"], Context(names, definitions, function=function, wrt=line.get("wrt"),
+                                         tolerance=tolerance))
+
+
+@lru_cache(maxsize=4)
+def load_keys(path: str) -> dict[tuple[str, str, str], Key]:
+    """(student, problem, part) -> Key, from a key.jsonl (cached per process)."""
+    keys = {}
+    for number, text in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+            keys[(line["student"], line["problem"], line["part"])] = key_from_line(line)
+        except (json.JSONDecodeError, KeyError, TypeError, SymgradError) as err:
+            raise SymgradError(f"{path}: line {number} is not a key line: {err}") from None
+    return keys

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sympy
 
-from .check import Context, _chain_slips, _path_slips, check
+from ..check import Context, _chain_slips, _path_slips, check
+from ..parsing import symbol
 from .keys import Key
-from .parsing import symbol
 
 
 def _candidates(function: sympy.Expr, wrt: str, key: sympy.Expr) -> list[tuple[str, sympy.Expr]]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import SymgradError
-from .problems import Problem
+from ..errors import SymgradError
+from .bank import Problem
 from .views import view
 
 DOCUMENTS = {
@@ -50,7 +50,7 @@ def environment() -> jinja2.Environment:
 
 def render(problems: Iterable[Problem], title: str = "Backpropagation and the chain rule") -> dict[str, str]:
     """The worksheet, solutions and answer key of ``problems`` as LaTeX sources, by document name."""
-    from .printing import tex_text
+    from ..printing import tex_text
 
     views = [view(p) for p in problems]
     env = environment()

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .errors import SymgradError
+from ..errors import SymgradError
+from .bank import Problem, variant
 from .keys import problem_keys
-from .problems import Problem, variant
-from .solve import solve
 from .views import view
 
 
@@ -34,10 +33,7 @@ def _one(problem: Problem) -> list[float]:
     """Solve and render one variant, run its numeric check; its numeric answers."""
     view(problem)  # builds every solution (derivations check themselves)
     if problem.kind == "staged" and problem.point:
-        data = problem.data
-        s = solve(data.get("program") or data["expression"], problem.point, names=data.get("names", "letters"),
-                  granularity=data.get("granularity"))
-        result = s.check(samples=1)
+        result = problem.solution().check(samples=1)
         if not result.ok:
             raise SymgradError(f"finite differences disagree (relative error {result.max_rel_error:.1e})")
     return [float(k.expected) for k in problem_keys(problem).values()

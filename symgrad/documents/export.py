@@ -11,10 +11,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..printing import latex
+from .bank import Problem, variant
 from .distractors import distractors
 from .keys import Key, problem_keys
-from .printing import latex
-from .problems import Problem, variant
 from .views import view
 
 NAMESPACE = uuid.UUID("6f1c2e4a-7d1b-4c8e-9a55-3b0d2f6e8a10")  # symgrad's: question uuids are stable
@@ -100,8 +100,8 @@ def moodle_xml(problems: list[Problem], variants: int, seed: int = 0) -> str:
 SERVER = '''"""PrairieLearn question {pid}, written by symgrad: symgrad draws the variant and grades the answers."""
 
 from symgrad.grade import verdict_for
-from symgrad.keys import problem_keys
-from symgrad.problems import load_problem, variant
+from symgrad.documents.keys import problem_keys
+from symgrad.documents.bank import load_problem, variant
 
 PROBLEM = load_problem({pid!r}, {bank!r})
 

@@ -16,10 +16,10 @@ from typing import Any
 import sympy
 import yaml
 
-from .errors import SymgradError
-from .parsing import is_program, parse, parse_program
-from .parsing.tex import prose_to_latex
-from .steps import IDENTITIES
+from ..errors import SymgradError
+from ..parsing import is_program, parse, parse_program
+from ..parsing.tex import prose_to_latex
+from ..steps import IDENTITIES
 from .variants import TRIES, VariantError, concretize, is_random, meets_constraints, rng_for
 
 
@@ -48,27 +48,19 @@ class Problem:
     def point(self) -> dict[str, sympy.Expr] | None:
         return self.data.get("point")
 
-    def _repr_markdown_(self) -> str:
-        """The problem as a notebook shows it: statement, questions, and the answers folded away."""
-        from .views import view  # the view is built on demand: a Problem itself is plain data
+    @property
+    def network(self):
+        """The Network of a network or symmetry problem."""
+        return network_of(self.data)
 
-        v = view(self)
-        lines = [f"### {self.title}", "", _markdown(v.statement), ""]
-        for part in v.parts:
-            lines.append(f"**({part.label})** {_markdown(part.question)}")
-            lines.append("")
-        lines.append("<details><summary>answers</summary>\n")
-        for part in v.parts:
-            lines += [f"({part.label}) " + ", ".join(f"${a}$" for a in part.answer), ""]
-        lines.append("</details>")
-        return "\n".join(lines)
+    def solution(self):
+        """The solved staged problem: its graph, and both passes at its point if it has one.
+        (Solves are cached: the worksheet, the key and a stress test ask for the same one.)"""
+        from ..solve import solve
 
-
-def _markdown(tex: str) -> str:
-    """Worksheet LaTeX prose for a notebook: the escapes undone, math left to MathJax."""
-    for escaped, plain in (("\\&", "&"), ("\\%", "%"), ("\\#", "#"), ("\\_", "_"), ("\\textasciitilde{}", "~")):
-        tex = tex.replace(escaped, plain)
-    return tex
+        data = self.data
+        return solve(data.get("program") or data["expression"], data.get("point"),
+                     names=data.get("names", "letters"), granularity=data.get("granularity"))
 
 
 # -- field checkers: each returns the normalised value or raises ValueError with the reason ---------
@@ -158,7 +150,7 @@ def _count(value: Any) -> int:
 
 
 def _activations(value: Any) -> list[str]:
-    from .nets import OUTPUTS
+    from ..nets import OUTPUTS
 
     items = _names(value)
     for a in items:
@@ -174,7 +166,7 @@ def _biases(value: Any) -> bool | list[bool]:
 
 
 def _layers(value: Any) -> list:
-    from .nets import parse_layer
+    from ..nets import parse_layer
 
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ValueError("expected a list of layers like 'Conv2d(in_channels=3, out_channels=16, kernel_size=3)'")
@@ -182,7 +174,7 @@ def _layers(value: Any) -> list:
 
 
 def _loss(value: Any) -> str:
-    from .nets import LOSSES
+    from ..nets import LOSSES
 
     return _choice(*LOSSES)(value)
 
@@ -298,7 +290,7 @@ def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> 
         except SymgradError as err:
             raise _fail(path, pid, "sizes", str(err)) from None
     if kind == "cnn":
-        from .nets import trace_shapes
+        from ..nets import trace_shapes
 
         try:
             trace_shapes(data["input"], data["layers"])
@@ -324,7 +316,7 @@ def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> 
 
 def network_of(data: Mapping[str, Any]):
     """The Network a network or symmetry problem describes."""
-    from .nets import Network
+    from ..nets import Network
 
     layers = len(data["sizes"]) - 1
     biases = data.get("biases", True)

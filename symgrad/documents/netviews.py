@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sympy
 
-from .printing import latex, tex_text
-from .problems import Problem
-from .views import HANDLERS, Block, PartView, ProblemView, _labels, _statement
+from ..printing import latex, tex_text
+from .bank import Problem
+from .layout import Block, PartView, ProblemView, _labels, _statement
 
 
 def _shown(m: sympy.Matrix) -> sympy.Matrix:
@@ -28,7 +28,7 @@ def _mat(m: sympy.Matrix) -> str:
 
 
 def _network_statement(problem: Problem, net) -> str:
-    from .nets import OUTPUTS_TEX
+    from ..nets import OUTPUTS_TEX
 
     acts = ", ".join(f"${OUTPUTS_TEX(a)}$" if a != "identity" else "identity" for a in net.activations)
     bias = {True: "with biases", False: "without biases"}.get(all(net.biases), "with biases in some layers")
@@ -39,10 +39,9 @@ def _network_statement(problem: Problem, net) -> str:
 
 
 def _network(problem: Problem) -> ProblemView:
-    from .nets import formulas, gradient_step, nice_instance, run
-    from .problems import network_of
+    from ..nets import formulas, gradient_step, nice_instance, run
 
-    net = network_of(problem.data)
+    net = problem.network
     weights, bias, x, y = nice_instance(net, problem.data.get("seed", 0))
     # 30-digit floats: the worksheet shows four decimals, and exact sigmoids of sums grow without need
     as_float = lambda m: None if m is None else m.applyfunc(lambda e: sympy.Float(e, 30))  # noqa: E731
@@ -110,10 +109,9 @@ def _network(problem: Problem) -> ProblemView:
 
 
 def _symmetry(problem: Problem) -> ProblemView:
-    from .nets import nice_instance, rows_identical, symmetry
-    from .problems import network_of
+    from ..nets import nice_instance, rows_identical, symmetry
 
-    net = network_of(problem.data)
+    net = problem.network
     data = problem.data
     _, _, x, y = nice_instance(net, data.get("seed", 0))
     steps, rate, init = data.get("steps", 2), data.get("learning_rate", sympy.Rational(1, 2)), data["init"]
@@ -142,7 +140,7 @@ def _symmetry(problem: Problem) -> ProblemView:
 
 
 def _counts(problem: Problem) -> ProblemView:
-    from .nets import parameter_count
+    from ..nets import parameter_count
 
     n = problem.data["sizes"]
     pairs = list(zip(n, n[1:]))
@@ -162,7 +160,7 @@ def _counts(problem: Problem) -> ProblemView:
 
 
 def _cnn(problem: Problem) -> ProblemView:
-    from .nets import trace_shapes
+    from ..nets import trace_shapes
 
     shape_in = problem.data["input"]
     traced = trace_shapes(shape_in, problem.data["layers"])
@@ -214,4 +212,4 @@ def _hadamard(problem: Problem) -> ProblemView:
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels([part]))
 
 
-HANDLERS.update({"network": _network, "symmetry": _symmetry, "counts": _counts, "cnn": _cnn, "hadamard": _hadamard})
+NETWORK_HANDLERS = {"network": _network, "symmetry": _symmetry, "counts": _counts, "cnn": _cnn, "hadamard": _hadamard}

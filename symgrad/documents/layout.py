@@ -1,0 +1,188 @@
+"""What the templates lay out, as plain records (ProblemView, PartView, Block, GraphView), and the
+layout of a computation graph; shared by the scalar and the network views."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from ..passes import Value
+from ..printing import latex, latex_name, tex_text
+from ..solve import Solution
+from ..steps import Derivation
+from .bank import Problem
+
+# -- small view records --------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """A piece of a solution: kind is text, math (align* rows), table, graph, code or derivation."""
+
+    kind: str
+    content: Any
+
+
+@dataclass
+class PartView:
+    label: str
+    question: str  # LaTeX
+    space: float = 3.0  # cm of answer space on the worksheet
+    blank: Any = None  # an unfilled computation graph for the worksheet, if the part has one
+    blanks: Any = None  # an unfilled table for the worksheet
+    solution: list[Block] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)  # LaTeX math, one line each
+
+
+@dataclass
+class ProblemView:
+    """A solved problem as the documents show it; in a notebook, its questions with the answers folded."""
+
+    id: str
+    title: str
+    statement: str
+    parts: list[PartView]
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"### {_markdown(self.title)}", "", _markdown(self.statement), ""]
+        for part in self.parts:
+            lines += [f"**({part.label})** {_markdown(part.question)}", ""]
+        lines.append("<details><summary>answers</summary>\n")
+        for part in self.parts:
+            lines += [f"({part.label}) " + ", ".join(f"${a}$" for a in part.answer), ""]
+        lines.append("</details>")
+        return "\n".join(lines)
+
+
+def _markdown(tex: str) -> str:
+    """Worksheet LaTeX prose for a notebook: the escapes undone, math left to MathJax."""
+    for escaped, plain in (("\\&", "&"), ("\\%", "%"), ("\\#", "#"), ("\\_", "_"), ("\\textasciitilde{}", "~")):
+        tex = tex.replace(escaped, plain)
+    return tex
+
+
+@dataclass
+class Node:
+    name: str  # TikZ node name
+    x: float
+    y: float
+    label: str  # LaTeX on the node
+    caption: str  # the stage's name under a gate
+    kind: str  # input, gate or output
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    value: str  # LaTeX, "" when blank
+    grad: str
+
+
+@dataclass
+class GraphView:
+    """mode: skeleton (gates only), blank (dotted slots to fill in), plain (names), filled (names, values)."""
+
+    nodes: list[Node]
+    edges: list[Edge]
+    mode: str
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+def number(value: Value | None, digits: int = 2) -> str:
+    """A value as the seeds write it: exact when rational, else rounded (0.73, -0.20)."""
+    if value is None:
+        return ""
+    if value.exact is not None and value.exact.is_Rational and len(str(value.exact)) <= 8:
+        return latex(value.exact)
+    return f"{value.approx:.{digits}f}"
+
+
+def exact_and_number(value: Value | None) -> str:
+    """Exact form and its decimal, for tables: sigma(1) ≈ 0.73."""
+    if value is None:
+        return ""
+    if value.exact is not None and value.exact.is_Rational:
+        return latex(value.exact)
+    if value.exact is not None and len(str(value.exact)) <= 40:
+        return rf"{latex(value.exact)} \approx {value.approx:.4f}"
+    return rf"\approx {value.approx:.4f}"
+
+
+def point_text(point: dict[str, sympy.Expr]) -> str:
+    return ", ".join(f"${latex_name(n)} = {latex(v)}$" for n, v in point.items())
+
+
+# -- computation graph layout -------------------------------------------------------------------
+
+
+def graph_view(solution: Solution, mode: str) -> GraphView:
+    """Inputs in the first column, each stage one column right of its deepest argument."""
+    g = solution.graph
+    depth: dict[str, int] = {n: 0 for n in g.inputs}
+    for s in g.stages:
+        depth[s.name] = 1 + max((depth[a] for a in s.args), default=0)
+    columns: dict[int, list[str]] = {}
+    for name in (*g.inputs, *(s.name for s in g.stages)):
+        columns.setdefault(depth[name], []).append(name)
+    # inputs in the order their first reader needs them: w0, x0 beside w0*x0, w2 below them
+    first_reader = {n: next((i for i, s in enumerate(g.stages) if n in s.args), len(g.stages)) for n in g.inputs}
+    ordered_inputs = sorted(g.inputs, key=lambda n: (first_reader[n], g.inputs.index(n)))
+    row: dict[str, float] = {n: float(i) for i, n in enumerate(ordered_inputs)}
+    args = {s.name: s.args for s in g.stages}
+    for d in sorted(columns)[1:]:
+        # order a column by where its arguments sit (fewer crossings), then spread it out
+        column = sorted(columns[d], key=lambda n: sum(row[a] for a in args[n]) / max(1, len(args[n])))
+        wanted = [sum(row[a] for a in args[n]) / max(1, len(args[n])) for n in column]
+        placed: list[float] = []
+        for w in wanted:
+            placed.append(max(w, placed[-1] + 1) if placed else w)
+        row.update(zip(column, placed))
+    ids = {n: f"n{i}" for i, n in enumerate((*g.inputs, *(s.name for s in g.stages)))}
+    x_step, y_step = min(3.2, 15.0 / (max(depth.values()) + 1)), -1.5  # fit the page's width
+    nodes = [Node(ids[n], 0.0, row[n] * y_step, f"${latex_name(n)}$", "", "input") for n in g.inputs]
+    for s in g.stages:
+        nodes.append(Node(ids[s.name], depth[s.name] * x_step, row[s.name] * y_step,
+                          f"${tex_text(s.label)}$" if s.label in ("+", "*") else tex_text(s.label),
+                          f"${latex_name(s.name)}$", "gate"))
+    out_depth = depth[g.output] + 1
+    nodes.append(Node("out", out_depth * x_step - 0.8, row[g.output] * y_step, "", "", "output"))
+
+    def fill(text: str) -> str:
+        return text if mode == "filled" else ""
+
+    edges = []
+    for s in g.stages:
+        for a in dict.fromkeys(s.args):
+            contribution = None  # the gradient flowing back along this wire: upstream times local
+            if solution.passes is not None:
+                local = next(e.value for e in solution.passes.locals if e.stage == s.name and e.arg == a)
+                up = solution.grad(s.name)
+                exact = None if up.exact is None or local.exact is None else up.exact * local.exact
+                contribution = Value(exact, up.approx * local.approx)
+            edges.append(Edge(ids[a], ids[s.name], fill(number(solution.value(a))), fill(number(contribution))))
+    edges.append(Edge(ids[g.output], "out", fill(number(solution.value(g.output))), fill("1")))
+    return GraphView(nodes, edges, mode)
+
+
+def _statement(problem: Problem, fallback: str) -> str:
+    from ..parsing.tex import prose_to_latex
+
+    return prose_to_latex(problem.intro) if problem.intro else fallback
+
+
+def _labels(parts: list[PartView]) -> list[PartView]:
+    for letter, part in zip(string.ascii_lowercase, parts):
+        part.label = letter
+    return parts
+
+
+def _derivation_block(d: Derivation) -> Block:
+    return Block("derivation", d.latex())
+
+
