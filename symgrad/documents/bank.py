@@ -39,6 +39,9 @@ class Problem:
     intro: str = ""
     file: str = ""
     raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # a randomized problem's YAML
+    seeds: tuple[str, ...] = ()  # the seed parts it covers, as "002 §2.2(a)"
+    symbols: Mapping[str, str] = field(default_factory=dict, repr=False)  # our name -> the question's name
+    corrections: Mapping[str, str] = field(default_factory=dict, repr=False)  # part -> footnote on a seed slip
 
     @property
     def randomized(self) -> bool:
@@ -220,7 +223,32 @@ KINDS: dict[str, Kind] = {
     "cnn": Kind({"input": (_whole_numbers, True), "layers": (_layers, True)}, ("shapes", "params")),
     "hadamard": Kind({"a": (_numbers, True), "b": (_numbers, True)}, ("product",)),
 }
-COMMON = {"id", "title", "kind", "parts", "intro", "constraints"}
+COMMON = {"id", "title", "kind", "parts", "intro", "constraints", "seeds", "symbols", "corrections"}
+SEED_LABEL = re.compile(r"^00[0-4] (§\d(\.\d)?\([a-h]\)|\(\d{1,2}\))$")
+
+
+def _seeds(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and SEED_LABEL.match(i) for i in items):
+        raise ValueError("expected seed labels like \"002 §2.2(a)\" or \"003 (7)\"")
+    return tuple(items)
+
+
+def _symbols(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and
+                                                 re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) for k, v in value.items()):
+        raise ValueError("expected a mapping from our names to the question's, like {sigmoid: s, W1: V}")
+    return dict(value)
+
+
+def _corrections(value: Any, parts: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("expected a mapping from a part to the footnote that corrects the seed")
+    for part in value:
+        if part not in parts:
+            raise ValueError(f"'{part}' is not one of this problem's parts ({', '.join(parts)})")
+        prose_to_latex(value[part])
+    return dict(value)
 
 
 def _fail(path: str, pid: str | None, field_name: str | None, reason: str) -> BankError:
@@ -280,7 +308,15 @@ def _check_problem(raw: Any, path: str, index: int) -> Problem:
         if part in kind.needs_point and "point" not in data:
             raise _fail(path, pid, "point", f"the part '{part}' needs a point")
     _check_consistency(data, kind_name, path, pid)
-    return Problem(pid, title, kind_name, tuple(parts), data, intro.strip(), path)
+    extras: dict[str, Any] = {}
+    for name, check in (("seeds", _seeds), ("symbols", _symbols),
+                        ("corrections", lambda v: _corrections(v, tuple(parts)))):
+        if name in raw:
+            try:
+                extras[name] = check(raw[name])
+            except (ValueError, SymgradError) as err:
+                raise _fail(path, pid, name, str(err)) from None
+    return Problem(pid, title, kind_name, tuple(parts), data, intro.strip(), path, **extras)
 
 
 def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> None:
