@@ -41,8 +41,16 @@ class sigmoid(Function):  # noqa: N801 - SymPy functions are lower-case by conve
 
     def _latex(self, printer, exp=None):
         inner = printer._print(self.args[0])
-        base = rf"\sigma\left({inner}\right)"
-        return rf"\sigma^{{{exp}}}\left({inner}\right)" if exp else base
+        name = latex_function_name(printer, "sigmoid", r"\sigma")
+        return rf"{name}^{{{exp}}}\left({inner}\right)" if exp else rf"{name}\left({inner}\right)"
+
+
+def latex_function_name(printer, ours: str, default: str) -> str:
+    """The LaTeX name of our function ``ours``: the question's own (printer setting ``names``) or ``default``."""
+    chosen = getattr(printer, "_settings", {}).get("names", {}).get(ours)
+    if chosen is None:
+        return default
+    return chosen if len(chosen) == 1 else rf"\operatorname{{{chosen}}}"
 
 
 class relu(Function):  # noqa: N801
@@ -75,7 +83,7 @@ class relu(Function):  # noqa: N801
 
     def _latex(self, printer, exp=None):
         inner = printer._print(self.args[0])
-        name = r"\operatorname{relu}"
+        name = latex_function_name(printer, "relu", r"\operatorname{relu}")
         return rf"{name}^{{{exp}}}\left({inner}\right)" if exp else rf"{name}\left({inner}\right)"
 
 

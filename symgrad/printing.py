@@ -4,6 +4,7 @@ our functions, indicator subgradients, node names and pending derivatives."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import sympy
 from sympy import S
@@ -164,12 +165,16 @@ def latex_name(name: str) -> str:
 
 
 class TexPrinter(_ChainFactors, LatexPrinter):
-    """LaTeX with our node names, indicators 1(x >= y) and derivatives written df/dx."""
+    """LaTeX with our node names, indicators 1(x >= y) and derivatives written df/dx.
 
-    _default_settings = {**LatexPrinter._default_settings, "partial": False}
+    The setting ``names`` renames symbols and our functions to a question's own notation, for
+    example {"sigmoid": "s", "W^{(1)}": "V"}: a solution uses the symbols its question introduced.
+    """
+
+    _default_settings = {**LatexPrinter._default_settings, "partial": False, "names": {}}
 
     def _print_Symbol(self, expr, style="plain"):
-        return latex_name(expr.name)
+        return latex_name(self._settings["names"].get(expr.name, expr.name))
 
     def _print_Derivative(self, expr):
         d = r"\partial " if self._settings["partial"] else "d"
@@ -203,9 +208,10 @@ class TexPrinter(_ChainFactors, LatexPrinter):
         return rf"{body}^{{{exp}}}" if exp else body
 
 
-def latex(expr: sympy.Basic, partial: bool = False) -> str:
-    """An expression as LaTeX (needs amsmath and amssymb for \\mathbb{1})."""
-    return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": ""}).doprint(expr)
+def latex(expr: sympy.Basic, partial: bool = False, names: Mapping[str, str] | None = None) -> str:
+    """An expression as LaTeX (needs amsmath); ``names`` renames symbols and functions (see TexPrinter)."""
+    return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": "",
+                       "names": dict(names or {})}).doprint(expr)
 
 
 _TEX_ESCAPES = {
