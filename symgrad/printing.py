@@ -231,3 +231,155 @@ def _unicode_name(char: str) -> str:
     import unicodedata
 
     return unicodedata.name(char, "")
+
+
+# -- numbers: one policy for every value symgrad prints ----------------------------------------------
+
+SHORT = 12  # characters: an exact value printed in text form at most this long is shown as it is
+DIGITS = 4  # significant digits of a decimal when the problem asks for no rounding
+
+
+def format_number(value, *, decimals: int | None = None, style: str = "text", digits: int = DIGITS) -> str:
+    """A value as symgrad prints it, everywhere: tables, pictures, steps, documents and messages.
+
+    ``value`` is a passes.Value (exact SymPy number or None, and a float), a SymPy number, an int,
+    a Fraction, a float or an mpmath number; None prints as "". The policy, in this order:
+
+    1. exact when short: an exact value whose text form has at most 12 characters is printed as it
+       is (-14, 1/2, sigmoid(1), exp(-1), sqrt(2)); 1/(1 + exp(-a)) counts as sigmoid(a);
+    2. else rounded to ``decimals`` when the problem asks for it, zeros kept as the seeds write them
+       (0.73, -0.20; never -0.00);
+    3. else ``digits`` (4) significant digits, trailing zeros dropped (0.7311, 1.546, 0.0009118,
+       12346), in scientific notation below 1e-4 and from 1e6 on (1.235e-5, 1.235 \\times 10^{-5}).
+
+    style "text" prints readable text (sigmoid(1), 1/2, -0.20, e notation); style "latex" prints
+    math-mode LaTeX through the same printer as every other formula (\\sigma\\left(1\\right),
+    \\frac{1}{2}, -0.20, \\times 10^{...}). A float or a SymPy Float has no exact form.
+    """
+    if style not in ("text", "latex"):
+        raise ValueError(f"style must be 'text' or 'latex', not {style!r}")
+    exact, approx = _exact_and_approx(value)
+    if exact is None and approx is None:
+        return ""
+    short = _short_exact(exact)
+    if short is not None:
+        return latex(short) if style == "latex" else text(short)
+    return _decimal_text(approx, decimals, digits, style)
+
+
+def format_exact_and_number(value, *, decimals: int | None = None, style: str = "text") -> str:
+    """A value with its decimal beside a short irrational exact form: sigmoid(1) ≈ 0.7311.
+
+    The same policy as format_number: a short rational is printed alone (-14, 1/2), a value with no
+    short exact form is printed as a decimal (rounded to ``decimals`` when asked, else 4
+    significant digits). Beside a short irrational exact form the decimal has 4 significant digits
+    whatever ``decimals`` says: the exact form is the answer, the decimal is there to read it, so
+    sigma(1) prints alike in every table, picture and answer key.
+    """
+    exact, approx = _exact_and_approx(value)
+    short = _short_exact(exact)
+    if short is None or short.is_Rational:
+        return format_number(value, decimals=decimals, style=style)
+    sign = r"\approx" if style == "latex" else "≈"
+    return f"{format_number(value, style=style)} {sign} {_decimal_text(approx, None, DIGITS, style)}"
+
+
+def _exact_and_approx(value) -> tuple[sympy.Expr | None, object]:
+    """(exact SymPy number or None, the number for decimals: float, mpmath number or SymPy Float)."""
+    from fractions import Fraction
+
+    import mpmath
+
+    if value is None:
+        return None, None
+    if hasattr(value, "exact") and hasattr(value, "approx"):  # a passes.Value
+        return value.exact, value.approx
+    if isinstance(value, bool):
+        raise TypeError(f"not a number: {value!r}")
+    if isinstance(value, int):
+        return sympy.Integer(value), float(value)
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator), float(value)
+    if isinstance(value, (float, mpmath.mpf)):
+        return None, value
+    if isinstance(value, sympy.Basic) and value.is_number:
+        if value.has(sympy.Float):
+            return None, value.evalf(30)
+        return value, value.evalf(30)
+    raise TypeError(f"not a number: {value!r}")
+
+
+def _as_sigmoid(expr: sympy.Expr) -> sympy.Expr:
+    """1/(1 + exp(u)) written sigmoid(-u), as the seeds write it: 1/(exp(-1) + 1) is sigmoid(1)."""
+    from .functions import sigmoid
+
+    def is_logistic(e) -> bool:
+        if not (e.is_Pow and e.exp == -1 and e.base.is_Add and len(e.base.args) == 2 and S.One in e.base.args):
+            return False
+        other = e.base.args[0] if e.base.args[1] == S.One else e.base.args[1]
+        return isinstance(other, sympy.exp) or other == sympy.E
+
+    def rewrite(e):
+        other = e.base.args[0] if e.base.args[1] == S.One else e.base.args[1]
+        return sigmoid(-(S.One if other == sympy.E else other.args[0]))
+
+    return expr.replace(is_logistic, rewrite)
+
+
+def _short_exact(exact) -> sympy.Expr | None:
+    """The exact value in its shortest form, if that is short enough to print (rule 1)."""
+    if exact is None or not isinstance(exact, sympy.Basic) or exact.has(sympy.Float) or not exact.is_number:
+        return None
+    if not exact.is_Rational:
+        if any(i > 4 * SHORT for i, _ in enumerate(sympy.preorder_traversal(exact))):
+            return None  # far too large to print short, whatever it simplifies to
+        exact = _as_sigmoid(exact)
+    return exact if len(text(exact)) <= SHORT else None
+
+
+def _to_decimal(x):
+    """A float, mpmath or SymPy number as a Decimal, to the precision it carries."""
+    from decimal import Decimal
+
+    import mpmath
+
+    if isinstance(x, float):
+        return Decimal(repr(x))
+    if isinstance(x, mpmath.mpf):
+        return Decimal(mpmath.nstr(x, max(17, int(x.context.dps) + 2), strip_zeros=False))
+    return Decimal(str(sympy.Float(x, 30)))
+
+
+def _decimal_text(x, decimals: int | None, digits: int, style: str) -> str:
+    """Rules 2 and 3: ``decimals`` places when asked, else ``digits`` significant digits."""
+    from decimal import localcontext
+
+    number = float(x)
+    if number != number:
+        return r"\mathrm{NaN}" if style == "latex" else "nan"
+    if number in (float("inf"), float("-inf")):
+        return ("-" if number < 0 else "") + (r"\infty" if style == "latex" else "inf")
+    with localcontext() as context:
+        context.prec = 200
+        return _rounded(_to_decimal(x), decimals, digits, style)
+
+
+def _rounded(d, decimals: int | None, digits: int, style: str) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if decimals is not None:
+        q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        return f"{abs(q) if q == 0 else q:f}"
+    if d == 0:
+        return "0"
+    exponent = d.adjusted()
+    if -4 <= exponent < 6:
+        q = d.quantize(Decimal(1).scaleb(-max(0, digits - 1 - exponent)), rounding=ROUND_HALF_UP)
+        shown = f"{q:f}"
+        return shown.rstrip("0").rstrip(".") if "." in shown else shown
+    mantissa = d.scaleb(-exponent).quantize(Decimal(1).scaleb(1 - digits), rounding=ROUND_HALF_UP)
+    if abs(mantissa) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    shown = f"{mantissa:f}"
+    shown = shown.rstrip("0").rstrip(".") if "." in shown else shown
+    return rf"{shown} \times 10^{{{exponent}}}" if style == "latex" else f"{shown}e{exponent}"
