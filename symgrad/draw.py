@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from .passes import Value
-from .printing import sympy_syntax
+from .printing import format_exact_and_number, sympy_syntax
 
 INSTALL = "install Graphviz to see the computation graph (sudo apt-get install graphviz)"
 
@@ -26,12 +25,14 @@ def _record(text: str) -> str:
     return text
 
 
-def _number(v: Value | None) -> str:
-    if v is None:
-        return ""
-    if v.exact is not None and v.exact.is_Rational and len(str(v.exact)) <= 10:
-        return str(v.exact)
-    return f"{v.approx:.4g}"
+def node_label(solution, name: str) -> str:
+    """The record of one value: name = definition | data value | grad gradient, numbers as the tables print them."""
+    definition = next((sympy_syntax(s.expr) for s in solution.graph.stages if s.name == name), "")
+    cells = [_record(f"{name} = {definition}" if definition else name)]
+    if solution.passes is not None:
+        cells += [f"data {_record(format_exact_and_number(solution.value(name)))}",
+                  f"grad {_record(format_exact_and_number(solution.grad(name)))}"]
+    return "{ " + " | ".join(cells) + " }"
 
 
 def graph_dot(solution):
@@ -41,18 +42,10 @@ def graph_dot(solution):
     g = solution.graph
     dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"}, node_attr={"fontsize": "11"})
     ids = {n: f"n{i}" for i, n in enumerate((*g.inputs, *(s.name for s in g.stages)))}
-    point = solution.passes is not None
-
-    def label(name: str, definition: str) -> str:
-        cells = [_record(f"{name} = {definition}" if definition else name)]
-        if point:
-            cells += [f"data {_record(_number(solution.value(name)))}", f"grad {_record(_number(solution.grad(name)))}"]
-        return "{ " + " | ".join(cells) + " }"
-
     for n in g.inputs:
-        dot.node(ids[n], label(n, ""), shape="record")
+        dot.node(ids[n], node_label(solution, n), shape="record")
     for s in g.stages:
-        dot.node(ids[s.name], label(s.name, sympy_syntax(s.expr)), shape="record")
+        dot.node(ids[s.name], node_label(solution, s.name), shape="record")
         op = ids[s.name] + "op"
         dot.node(op, s.label, shape="circle", width="0.45", fixedsize="true")
         dot.edge(op, ids[s.name])

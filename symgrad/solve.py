@@ -15,7 +15,7 @@ from .graph import Granularity, Graph, stage_expression, stage_program
 from .numeric import Check, check
 from .parsing import is_program, parse, parse_program
 from .passes import Local, Number, Passes, Value, local_derivatives, run, symbolic_gradient, to_number
-from .printing import latex, latex_name, sympy_syntax
+from .printing import format_exact_and_number, format_number, latex, latex_name, sympy_syntax
 from .steps import Derivation, backprop_steps
 
 
@@ -160,10 +160,12 @@ class Solution:
                 f"({verdict}, tolerance {check_result.tolerance:.0e})"
             )
             for p in check_result.points:
-                where = ", ".join(f"{n}={v:g}" for n, v in p.point.items())
+                where = ", ".join(f"{n}={format_number(v)}" for n, v in p.point.items())
                 worst = max(p.inputs, key=lambda c: c.rel_error)
-                lines.append(f"  at {where}: worst d{out}/d{worst.name} backprop {worst.backprop:.12g}, "
-                             f"finite difference {worst.finite_difference:.12g}, relative error {worst.rel_error:.1e}")
+                lines.append(f"  at {where}: worst d{out}/d{worst.name} backprop "
+                             f"{format_number(worst.backprop, digits=12)}, finite difference "
+                             f"{format_number(worst.finite_difference, digits=12)}, relative error "
+                             f"{worst.rel_error:.1e}")
         return "\n".join(lines)
 
     # -- rich display in Jupyter -------------------------------------------------------------
@@ -203,7 +205,6 @@ class Solution:
     def latex(self) -> str:
         """Forward table, backward steps and the gradient, as LaTeX (needs amsmath and amssymb)."""
         g = self.graph
-        out = latex_name(g.output)
         rows = [r"\begin{tabular}{ll}", r"\hline", r"forward & value \\", r"\hline"]
         for n in g.inputs:
             rows.append(rf"${latex_name(n)}$ & {_tex(self.value(n))} \\")
@@ -212,8 +213,8 @@ class Solution:
         rows += [r"\hline", r"\end{tabular}", ""]
         rows.append(self.backprop().latex())
         grads = [
-            rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} &= {latex(self.gradient[n])}"
-            + (rf" = {_tex_num(self.grad(n))}" if self.passes else "")
+            rf"{latex(sympy.Derivative(sympy.Symbol(g.output), sympy.Symbol(n)), partial=True)} "
+            rf"&= {latex(self.gradient[n])}" + (rf" = {_tex_num(self.grad(n))}" if self.passes else "")
             for n in g.inputs
         ]
         rows += [r"\begin{align*}", " \\\\\n".join(grads), r"\end{align*}"]
@@ -221,20 +222,12 @@ class Solution:
 
 
 def _show(v: Value | None) -> str:
-    if v is None:
-        return ""
-    if v.exact is not None and (v.exact.is_Rational):
-        return sympy_syntax(v.exact)
-    text = f"{v.approx:.6g}"
-    return f"{text} = {sympy_syntax(v.exact)}" if v.exact is not None and len(sympy_syntax(v.exact)) < 40 else text
+    """A value in the text table and the notebook's HTML: the one policy of printing.format_number."""
+    return format_exact_and_number(v)
 
 
 def _tex_num(v: Value | None) -> str:
-    if v is None:
-        return ""
-    if v.exact is not None and v.exact.is_Rational:
-        return latex(v.exact)
-    return f"{v.approx:.4g}".replace("e", r"\times 10^{") + ("}" if "e" in f"{v.approx:.4g}" else "")
+    return format_exact_and_number(v, style="latex")
 
 
 def _tex(v: Value | None) -> str:
