@@ -30,7 +30,7 @@ from .evaluate import Undefined, evaluate
 from .functions import relu
 from .parsing import symbol
 from .parsing.text import read
-from .printing import latex, sympy_syntax, text
+from .printing import format_number, latex, text
 
 DIGITS = 40
 RELATIVE = mpmath.mpf("1e-25")
@@ -65,8 +65,8 @@ class Tolerance:
     def describe(self) -> str:
         parts = [f"{self.decimals} decimals" if self.decimals is not None else "",
                  f"{self.sigfigs} significant figures" if self.sigfigs is not None else "",
-                 f"absolute {self.abs:g}" if self.abs is not None else "",
-                 f"relative {self.rel:g}" if self.rel is not None else ""]
+                 f"absolute {format_number(self.abs)}" if self.abs is not None else "",
+                 f"relative {format_number(self.rel)}" if self.rel is not None else ""]
         return ", ".join(p for p in parts if p) or "exact"
 
 
@@ -269,7 +269,7 @@ def _agrees(a: mpmath.mpf, k: mpmath.mpf) -> bool:
 
 
 def _show_point(point: dict) -> str:
-    return ", ".join(f"{v} = {mpmath.nstr(x, 6)}" for v, x in sorted(point.items(), key=lambda kv: str(kv[0])))
+    return ", ".join(f"{v} = {format_number(x, digits=6)}" for v, x in sorted(point.items(), key=lambda kv: str(kv[0])))
 
 
 # -- diagnosis --------------------------------------------------------------------------------------
@@ -283,17 +283,16 @@ def _constant_ratio(values: list[tuple[mpmath.mpf, mpmath.mpf]]) -> mpmath.mpf |
 
 
 def _pretty_number(x: mpmath.mpf) -> str:
-    if abs(x) < mpmath.mpf("1e-6"):
-        return mpmath.nstr(x, 3)
+    """A factor or a shift in a message: a small fraction when it is one, else printing.format_number's decimal."""
     guess = sympy.nsimplify(float(x), rational=True, tolerance=1e-12)
-    return sympy_syntax(guess) if guess.is_Rational and guess.q < 1000 else mpmath.nstr(x, 8)
+    return format_number(guess if guess.is_Rational and guess.q < 1000 else x)
 
 
 def _two_numbers(a: mpmath.mpf, k: mpmath.mpf) -> tuple[str, str]:
     """a and k with enough digits to see where they differ."""
     gap = abs(a - k) / max(abs(a), abs(k), mpmath.mpf("1e-30"))
     digits = 8 if gap == 0 else int(min(38, max(8, 3 - mpmath.log10(gap))))
-    return mpmath.nstr(a, digits), mpmath.nstr(k, digits)
+    return format_number(a, digits=digits), format_number(k, digits=digits)
 
 
 def _chain_slips(function: Expr, x: Symbol) -> list[Expr]:
@@ -356,7 +355,7 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
             values.append((point, evaluate(answer, point), k))
         except Undefined:
             return ("undefined where the key is defined",
-                    f"your answer is undefined at {_show_point(point)}, where the key is {mpmath.nstr(k, 8)}")
+                    f"your answer is undefined at {_show_point(point)}, where the key is {format_number(k, digits=8)}")
     pairs = [(a, k) for _, a, k in values]
     if all(_agrees(a, -k) for a, k in pairs) and any(k != 0 for _, k in pairs):
         return "sign error", "the sign is wrong: your answer is the negative of the key"
@@ -416,7 +415,8 @@ def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading) -> Ver
         return Verdict("incorrect", f"off by a factor of {round(a / k)}", "constant factor", reading)
     hint = "" if tolerance.decimals or tolerance.sigfigs else \
         " (no rounding is allowed here; a problem can allow decimals or significant figures)"
-    return Verdict("incorrect", f"your answer is {a:.10g} but the key is {k:.10g}{hint}", "differs", reading)
+    shown_a, shown_k = format_number(a, digits=10), format_number(k, digits=10)
+    return Verdict("incorrect", f"your answer is {shown_a} but the key is {shown_k}{hint}", "differs", reading)
 
 
 def _read_key(expected: str, context: Context) -> Expr:
@@ -493,7 +493,7 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
                 a = evaluate(value, point)
             except Undefined:
                 return Verdict("incorrect", f"your answer is undefined at {_show_point(point)}, where the key "
-                               f"is {mpmath.nstr(k, 8)}", "undefined where the key is defined", reading)
+                               f"is {format_number(k, digits=8)}", "undefined where the key is defined", reading)
             if not _agrees(a, k):
                 diagnosis, message = _diagnose(value, key, context, samples)
                 return Verdict("incorrect", message, diagnosis, reading)

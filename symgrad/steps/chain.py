@@ -18,7 +18,7 @@ from sympy import Derivative, Expr, ImmutableMatrix, Symbol
 
 from ..errors import SymgradError
 from ..parsing import Program, symbol
-from ..printing import text
+from ..printing import format_number, text
 from .core import Derivation, Step
 from .rules import derive, diff_steps, rules_name
 
@@ -124,8 +124,9 @@ def _sensitivity(var: str, out: str, slope: Expr) -> str:
         return (f"changing {var} by a small ε leaves {out} unchanged to first order: "
                 f"{out} is not sensitive to {var} here")
     direction = "increases" if slope > 0 else "decreases"
-    amount = {1: "ε", -1: "-ε"}.get(slope, f"{text(slope)}ε")
-    rate = "as fast as" if abs(slope) == 1 else f"{text(abs(slope))} times as fast as"
+    shown = format_number(slope)
+    amount = {1: "ε", -1: "-ε"}.get(slope, f"({shown})ε" if "/" in shown else f"{shown}ε")  # (4/3)ε, not 4/3ε
+    rate = "as fast as" if abs(slope) == 1 else f"{format_number(abs(slope))} times as fast as"
     return f"increasing {var} by a small ε changes {out} by about {amount} ({out} {direction} {rate} {var})"
 
 
@@ -149,7 +150,7 @@ def gradient_steps(expr: Expr, point: Mapping[str, Expr] | None = None, output: 
         notes.append("relu is not differentiable at 0; symgrad uses relu'(0) = 0.")
     if point:
         subs = {v: point[v.name] for v in variables}
-        where = ", ".join(f"{v.name} = {text(point[v.name])}" for v in variables)
+        where = ", ".join(f"{v.name} = {format_number(point[v.name])}" for v in variables)
         for v, p in zip(variables, partials):
             notes.append(f"At {where}: {_sensitivity(v.name, output, p.xreplace(subs))}.")
     title = f"gradient of {output}({', '.join(v.name for v in variables)}) = {text(expr)}"
