@@ -346,7 +346,7 @@ def _to_decimal(x):
     if isinstance(x, float):
         return Decimal(repr(x))
     if isinstance(x, mpmath.mpf):
-        return Decimal(mpmath.nstr(x, max(17, int(x.context.dps) + 2), strip_zeros=False))
+        return Decimal(mpmath.nstr(x, 60, strip_zeros=False))  # every digit the number carries
     return Decimal(str(sympy.Float(x, 30)))
 
 
