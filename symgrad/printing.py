@@ -239,7 +239,8 @@ SHORT = 12  # characters: an exact value printed in text form at most this long 
 DIGITS = 4  # significant digits of a decimal when the problem asks for no rounding
 
 
-def format_number(value, *, decimals: int | None = None, style: str = "text", digits: int = DIGITS) -> str:
+def format_number(value, *, decimals: int | None = None, style: str = "text", digits: int = DIGITS,
+                  names=None) -> str:
     """A value as symgrad prints it, everywhere: tables, pictures, steps, documents and messages.
 
     ``value`` is a passes.Value (exact SymPy number or None, and a float), a SymPy number, an int,
@@ -254,7 +255,8 @@ def format_number(value, *, decimals: int | None = None, style: str = "text", di
 
     style "text" prints readable text (sigmoid(1), 1/2, -0.20, e notation); style "latex" prints
     math-mode LaTeX through the same printer as every other formula (\\sigma\\left(1\\right),
-    \\frac{1}{2}, -0.20, \\times 10^{...}). A float or a SymPy Float has no exact form.
+    \\frac{1}{2}, -0.20, \\times 10^{...}), with ``names`` (a question's own symbols, s for the sigmoid)
+    passed to the printer. A float or a SymPy Float has no exact form.
     """
     if style not in ("text", "latex"):
         raise ValueError(f"style must be 'text' or 'latex', not {style!r}")
@@ -263,11 +265,11 @@ def format_number(value, *, decimals: int | None = None, style: str = "text", di
         return ""
     short = _short_exact(exact)
     if short is not None:
-        return latex(short) if style == "latex" else text(short)
+        return latex(short, names=names) if style == "latex" else text(short)
     return _decimal_text(approx, decimals, digits, style)
 
 
-def format_exact_and_number(value, *, decimals: int | None = None, style: str = "text") -> str:
+def format_exact_and_number(value, *, decimals: int | None = None, style: str = "text", names=None) -> str:
     """A value with its decimal beside a short irrational exact form: sigmoid(1) ≈ 0.7311.
 
     The same policy as format_number: a short rational is printed alone (-14, 1/2), a value with no
@@ -279,9 +281,9 @@ def format_exact_and_number(value, *, decimals: int | None = None, style: str = 
     exact, approx = _exact_and_approx(value)
     short = _short_exact(exact)
     if short is None or short.is_Rational:
-        return format_number(value, decimals=decimals, style=style)
+        return format_number(value, decimals=decimals, style=style, names=names)
     sign = r"\approx" if style == "latex" else "≈"
-    return f"{format_number(value, style=style)} {sign} {_decimal_text(approx, None, DIGITS, style)}"
+    return f"{format_number(value, style=style, names=names)} {sign} {_decimal_text(approx, None, DIGITS, style)}"
 
 
 def _exact_and_approx(value) -> tuple[sympy.Expr | None, object]:
