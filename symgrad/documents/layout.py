@@ -10,7 +10,7 @@ from typing import Any
 import sympy
 
 from ..passes import Value
-from ..printing import latex, latex_name, tex_text
+from ..printing import format_exact_and_number, format_number, latex_name, tex_text
 from ..solve import Solution
 from ..steps import Derivation
 from .bank import Problem
@@ -95,27 +95,18 @@ class GraphView:
 
 
 def number(value: Value | None, digits: int = 2) -> str:
-    """A value as the seeds write it: exact when rational, else rounded (0.73, -0.20)."""
-    if value is None:
-        return ""
-    if value.exact is not None and value.exact.is_Rational and len(str(value.exact)) <= 8:
-        return latex(value.exact)
-    return f"{value.approx:.{digits}f}"
+    """An answer as the seeds ask it, rounded to ``digits`` decimals (-14, 0.73, -0.20) unless it has a
+    short exact form (\\sigma(1) \\approx 0.7311): printing.format_exact_and_number, in LaTeX."""
+    return format_exact_and_number(value, decimals=digits, style="latex")
 
 
 def exact_and_number(value: Value | None) -> str:
-    """Exact form and its decimal, for tables: sigma(1) ≈ 0.73."""
-    if value is None:
-        return ""
-    if value.exact is not None and value.exact.is_Rational:
-        return latex(value.exact)
-    if value.exact is not None and len(str(value.exact)) <= 40:
-        return rf"{latex(value.exact)} \approx {value.approx:.4f}"
-    return rf"\approx {value.approx:.4f}"
+    """A value in a table: printing.format_exact_and_number in LaTeX (-12, \\sigma(1) \\approx 0.7311, -0.1966)."""
+    return format_exact_and_number(value, style="latex")
 
 
 def point_text(point: dict[str, sympy.Expr]) -> str:
-    return ", ".join(f"${latex_name(n)} = {latex(v)}$" for n, v in point.items())
+    return ", ".join(f"${latex_name(n)} = {format_number(v, style='latex')}$" for n, v in point.items())
 
 
 # -- computation graph layout -------------------------------------------------------------------
@@ -153,8 +144,8 @@ def graph_view(solution: Solution, mode: str) -> GraphView:
     out_depth = depth[g.output] + 1
     nodes.append(Node("out", out_depth * x_step - 0.8, row[g.output] * y_step, "", "", "output"))
 
-    def fill(text: str) -> str:
-        return text if mode == "filled" else ""
+    def fill(value: Value | None) -> str:  # a wire has room for a number, not for "exact ≈ decimal"
+        return format_number(value, decimals=2, style="latex") if mode == "filled" else ""
 
     edges = []
     for s in g.stages:
@@ -165,8 +156,8 @@ def graph_view(solution: Solution, mode: str) -> GraphView:
                 up = solution.grad(s.name)
                 exact = None if up.exact is None or local.exact is None else up.exact * local.exact
                 contribution = Value(exact, up.approx * local.approx)
-            edges.append(Edge(ids[a], ids[s.name], fill(number(solution.value(a))), fill(number(contribution))))
-    edges.append(Edge(ids[g.output], "out", fill(number(solution.value(g.output))), fill("1")))
+            edges.append(Edge(ids[a], ids[s.name], fill(solution.value(a)), fill(contribution)))
+    edges.append(Edge(ids[g.output], "out", fill(solution.value(g.output)), fill(Value(sympy.S.One, 1.0))))
     return GraphView(nodes, edges, mode)
 
 
