@@ -10,21 +10,17 @@ from .bank import Problem
 from .layout import Block, PartView, ProblemView, _labels, _statement
 
 
-def _shown(m: sympy.Matrix) -> sympy.Matrix:
-    """A matrix as a worksheet shows it: short exact numbers as they are, others to four decimals."""
-    def entry(e):
-        if e.is_Rational and len(str(e)) <= 6:
-            return e
-        value = float(e)
-        if value.is_integer() and abs(value) < 10**6:
-            return sympy.Integer(int(value))
-        return sympy.Float(round(value, 4), 4)
+def _shown(m: sympy.Matrix) -> list[list[str]]:
+    """A matrix's entries as a worksheet shows them, by printing.format_number's one policy: short exact
+    numbers as they are (1/2, -3), others to 4 significant digits (0.7311, 0.0009118)."""
+    from ..printing import format_number
 
-    return m.applyfunc(entry)
+    return [[format_number(m[i, j], style="latex") for j in range(m.cols)] for i in range(m.rows)]
 
 
 def _mat(m: sympy.Matrix) -> str:
-    return latex(_shown(m))
+    """A matrix as the printer sets one (bmatrix), its entries from _shown."""
+    return r"\begin{bmatrix}" + r"\\".join(" & ".join(row) for row in _shown(m)) + r"\end{bmatrix}"
 
 
 def _network_statement(problem: Problem, net) -> str:
