@@ -25,7 +25,8 @@ EXIT_USAGE = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own messages, one line and exit 2 as ours
-        self.exit(EXIT_USAGE, f"symgrad: error: {message} (see symgrad {self.prog.split()[-1]} --help)\n")
+        command = " ".join(dict.fromkeys(["symgrad", *self.prog.split()[1:]]))  # "symgrad" or "symgrad grade"
+        self.exit(EXIT_USAGE, f"symgrad: error: {message} (see {command} --help)\n")
 
 
 def _read_source(arg: str) -> str:
@@ -345,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         "grade",
         help="grade a CSV of submissions against the problem bank",
         description="SUBMISSIONS is a CSV with columns student, problem, part, answer; part names a key item "
-        "such as grad.x or derivative.u (see symgrad/keys.py). Writes OUT (one row per submission, appended "
+        "such as grad.x or derivative.u (see symgrad/documents/keys.py). Writes OUT (one row per submission, appended "
         "as they are graded, so a stopped run resumes) and OUT-totals.csv.",
     )
     g.add_argument("submissions", metavar="SUBMISSIONS.csv")
