@@ -308,6 +308,17 @@ def _exact_and_approx(value) -> tuple[sympy.Expr | None, object]:
         if value.has(sympy.Float):
             return None, value.evalf(30)
         return value, value.evalf(30)
+    if not isinstance(value, (str, bytes, sympy.Basic)):  # an mpmath constant (e), a real mpc, a NumPy float
+        try:
+            number = mpmath.mpmathify(value)
+            if isinstance(number, mpmath.mpc):
+                number = number.real if number.imag == 0 else None
+            else:
+                number = mpmath.mpf(number)
+        except (TypeError, ValueError):
+            number = None
+        if number is not None:
+            return None, number
     raise TypeError(f"not a number: {value!r}")
 
 
@@ -346,7 +357,7 @@ def _to_decimal(x):
     import mpmath
 
     if isinstance(x, float):
-        return Decimal(repr(x))
+        return Decimal(repr(float(x)))  # float(): a NumPy float's repr names its type
     if isinstance(x, mpmath.mpf):
         return Decimal(mpmath.nstr(x, 60, strip_zeros=False))  # every digit the number carries
     return Decimal(str(sympy.Float(x, 30)))
