@@ -43,6 +43,7 @@ DF_DW0 = -0.19661193324148185  # the neuron's df/dw0 at its point
     (0.0, "0", "0"),
     (1.2345e-5, "1.235e-5", r"1.235 \times 10^{-5}"),
     (-1.234e7, "-1.234e7", r"-1.234 \times 10^{7}"),
+    (mpmath.e, "2.718", "2.718"),  # what check.evaluate gives for the answer e
     (None, "", ""),
 ])
 def test_the_policy(value, text, tex):
