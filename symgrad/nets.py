@@ -27,13 +27,14 @@ class Activation:
     f: Callable[[sympy.Expr], sympy.Expr]
     df: Callable[[sympy.Expr, sympy.Expr], sympy.Expr]  # derivative, from z and a = f(z)
     tex: str
-    df_tex: str  # the derivative in terms of a, as the seeds write it: a(1 - a)
+    df_tex: str  # the derivative as the seeds write it, in the layer's activation {a} (or pre-activation {z})
 
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
-    Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), r"\sigma", r"a \odot (1 - a)"),
-    Activation("tanh", sympy.tanh, lambda z, a: 1 - a**2, r"\tanh", r"1 - a \odot a"),
-    Activation("relu", relu, lambda z, a: sympy.Heaviside(z, 0), r"\operatorname{relu}", r"\mathbb{1}(z > 0)"),
+    Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), r"\sigma", r"{a} \odot \left(1 - {a}\right)"),
+    Activation("tanh", sympy.tanh, lambda z, a: 1 - a**2, r"\tanh", r"1 - {a} \odot {a}"),
+    Activation("relu", relu, lambda z, a: sympy.Heaviside(z, 0), r"\operatorname{relu}",
+               r"\mathbf{{1}}\left({z} > 0\right)"),
     Activation("identity", lambda z: z, lambda z, a: sympy.S.One, r"\operatorname{id}", "1"),
 ]}
 
@@ -43,8 +44,7 @@ class Loss:
     name: str
     value: Callable[[Matrix, Matrix], sympy.Expr]  # from the output a and the label y
     grad_a: Callable[[Matrix, Matrix], Matrix]  # d loss / d a
-    tex: str
-    grad_tex: str
+    tex: str  # in the output {a} and the target {y}
     fused: str | None = None  # an output activation whose gradient with this loss is simply a - y
 
 
@@ -56,16 +56,15 @@ def _softmax(z: Matrix) -> Matrix:
 
 LOSSES: dict[str, Loss] = {l.name: l for l in [
     Loss("squared", lambda a, y: Rational(1, 2) * sum((a - y).applyfunc(lambda t: t**2)), lambda a, y: a - y,
-         r"\tfrac{1}{2}\lVert a - y\rVert_2^2", "a - y"),
+         r"\frac{{1}}{{2}}\left\lVert {y} - {a}\right\rVert_2^2"),
     Loss("mse", lambda a, y: sum((a - y).applyfunc(lambda t: t**2)) / a.rows,
-         lambda a, y: (a - y) * Rational(2, a.rows), r"\tfrac{1}{n}\lVert a - y\rVert_2^2", r"\tfrac{2}{n}(a - y)"),
+         lambda a, y: (a - y) * Rational(2, a.rows), r"\frac{{1}}{{n}}\left\lVert {a} - {y}\right\rVert_2^2"),
     Loss("cross-entropy", lambda a, y: -sum(y[i] * sympy.log(a[i]) for i in range(a.rows)),
-         lambda a, y: Matrix([-y[i] / a[i] for i in range(a.rows)]), r"-\sum_k y_k \log a_k",
-         r"-y \oslash a", fused="softmax"),
+         lambda a, y: Matrix([-y[i] / a[i] for i in range(a.rows)]), r"-\sum_k {y}_k \log {a}_k", fused="softmax"),
     Loss("binary-cross-entropy",
          lambda a, y: -sum(y[i] * sympy.log(a[i]) + (1 - y[i]) * sympy.log(1 - a[i]) for i in range(a.rows)),
          lambda a, y: Matrix([(a[i] - y[i]) / (a[i] * (1 - a[i])) for i in range(a.rows)]),
-         r"-\sum_k y_k \log a_k + (1 - y_k)\log(1 - a_k)", r"(a - y) \oslash (a \odot (1 - a))", fused="sigmoid"),
+         r"-\sum_k {y}_k \log {a}_k + (1 - {y}_k)\log(1 - {a}_k)", fused="sigmoid"),
 ]}
 OUTPUTS = {**{n: n for n in ACTIVATIONS}, "softmax": "softmax"}
 
@@ -193,7 +192,15 @@ def nice_instance(net: Network, seed: int = 0) -> tuple[list[Matrix], list[Matri
 
     rng = random.Random(seed)
     pick = lambda: sympy.Integer(rng.choice([-2, -1, 1, 2]))  # noqa: E731
-    weights = [Matrix(net.sizes[l], net.sizes[l - 1], lambda i, j: pick()) for l in range(1, len(net.sizes))]
+
+    def distinct_rows(rows: int, cols: int) -> Matrix:
+        """No two rows alike: identical rows would make two units compute the same thing."""
+        while True:
+            m = Matrix(rows, cols, lambda i, j: pick())
+            if cols == 1 or len({tuple(m.row(i)) for i in range(rows)}) == rows or 4**cols < rows:
+                return m
+
+    weights = [distinct_rows(net.sizes[l], net.sizes[l - 1]) for l in range(1, len(net.sizes))]
     bias = [Matrix(net.sizes[l], 1, lambda i, j: pick()) if net.biases[l - 1] else None
             for l in range(1, len(net.sizes))]
     x = Matrix(net.sizes[0], 1, lambda i, j: pick())
@@ -206,9 +213,12 @@ def nice_instance(net: Network, seed: int = 0) -> tuple[list[Matrix], list[Matri
 
 @dataclass(frozen=True)
 class Formula:
-    """One line of the backward pass in matrix notation: what it is, its formula, its shape."""
+    """One line of the backward pass in matrix notation: the quantity (a MatrixSymbol or a derivative
+    of the loss), its formula and a note. Symbols carry short canonical names (W1, a1, z1, d1 for
+    delta, Omega1, p1 for the activation's derivative at z1, loss): a view prints them in the
+    question's own notation through the printer's ``names``."""
 
-    name: str  # LaTeX
+    lhs: sympy.Basic
     expr: sympy.MatrixExpr
     note: str = ""
 
@@ -217,44 +227,81 @@ class Formula:
         return self.expr.shape
 
 
+LOSS = sympy.Symbol("loss")
+
+
+def gradient_of(v: sympy.Basic) -> sympy.Derivative:
+    """d loss / d v, left unevaluated: the printer writes it as a fraction of partials."""
+    return sympy.Derivative(LOSS, v, evaluate=False)
+
+
 def dims(net: Network) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"d^{{({i})}}", positive=True, integer=True) for i in range(len(net.sizes))]
 
 
-def formulas(net: Network) -> list[Formula]:
-    """The backward pass as the seeds write it, layer by layer, with MatrixSymbols for every quantity."""
+@dataclass(frozen=True)
+class Quantities:
+    """The MatrixSymbols of a network, layer by layer (index 0 unused except for a: a[0] = x)."""
+
+    W: list
+    b: list
+    z: list
+    a: list
+    y: MatrixSymbol
+    delta: list
+    omega: list
+    prime: list  # the activation's derivative at z, entry by entry
+    grad_a: list  # d loss / d a^(l) as a vector (a^(0) = x)
+
+
+def quantities(net: Network) -> Quantities:
     d = dims(net)
     L = net.layers
-    W = [None] + [MatrixSymbol(f"W^{{({l})}}", d[l], d[l - 1]) for l in range(1, L + 1)]
-    a = [MatrixSymbol("x" if l == 0 else f"a^{{({l})}}", d[l], 1) for l in range(L + 1)]
-    y = MatrixSymbol("y", d[L], 1)
-    deriv = [None] + [MatrixSymbol(rf"{OUTPUTS_TEX(net.activations[l - 1])}'\left(z^{{({l})}}\right)", d[l], 1)
-                      for l in range(1, L + 1)]
-    delta = [None] + [MatrixSymbol(rf"\delta^{{({l})}}", d[l], 1) for l in range(1, L + 1)]
-    out: list[Formula] = []
+    layer = lambda name, rows, cols=lambda l: 1: [None] + [MatrixSymbol(f"{name}{l}", rows(l), cols(l))  # noqa: E731
+                                                             for l in range(1, L + 1)]
+    return Quantities(layer("W", lambda l: d[l], lambda l: d[l - 1]), layer("b", lambda l: d[l]),
+                      layer("z", lambda l: d[l]),
+                      [MatrixSymbol("x" if l == 0 else f"a{l}", d[l], 1) for l in range(L + 1)],
+                      MatrixSymbol("y", d[L], 1), layer("d", lambda l: d[l]),
+                      layer("Omega", lambda l: d[l], lambda l: d[l]), layer("p", lambda l: d[l]),
+                      [MatrixSymbol(f"ga{l}", d[l], 1) for l in range(L + 1)])
+
+
+def loss_gradient(net: Network) -> sympy.MatrixExpr | None:
+    """d loss / d a at the output as a matrix formula (None where it is not a plain product)."""
+    q = quantities(net)
+    n = dims(net)[-1]
+    a, y = q.a[-1], q.y
+    return {"squared": a - y, "mse": (2 / n) * (a - y)}.get(net.loss)
+
+
+def formulas(net: Network) -> list[Formula]:
+    """The backward pass as the seeds write it, layer by layer, every quantity a MatrixSymbol with its shape.
+    Omega^(l) = diag(f'(z^(l))) for the layer's own activation f; an identity layer has no Omega."""
+    q = quantities(net)
+    L = net.layers
     loss = LOSSES[net.loss]
+    out: list[Formula] = []
+
+    def through_activation(l: int, upstream) -> sympy.MatrixExpr:
+        return upstream if net.activations[l - 1] == "identity" else q.omega[l] * upstream
+
     if loss.fused == net.activations[-1]:
-        out.append(Formula(rf"\delta^{{({L})}}", a[L] - y, f"{net.activations[-1]} output with {net.loss}: "
-                                                           "the gradient at z is a - y"))
+        out.append(Formula(q.delta[L], q.a[L] - q.y, f"{net.activations[-1]} output with the {net.loss} loss: "
+                                                     "the gradient at z is a - y"))
     else:
-        grad_a = MatrixSymbol(rf"\nabla_{{a^{{({L})}}}} \ell", d[L], 1)
-        out.append(Formula(rf"\nabla_{{a^{{({L})}}}} \ell", grad_a, f"= {loss.grad_tex} for the {net.loss} loss"))
-        out.append(Formula(rf"\delta^{{({L})}}", HadamardProduct(grad_a, deriv[L]),
-                           "the loss gradient times the activation's derivative, entry by entry"))
+        grad_a = loss_gradient(net)
+        out.append(Formula(q.grad_a[L], grad_a if grad_a is not None else q.grad_a[L],
+                           f"the derivative of the {net.loss} loss"))
+        out.append(Formula(q.delta[L], through_activation(L, q.grad_a[L]), "through the output's activation"))
     for l in range(L - 1, 0, -1):
-        out.append(Formula(rf"\delta^{{({l})}}", HadamardProduct(W[l + 1].T * delta[l + 1], deriv[l]),
-                           "backpropagate through the weights, then through the activation"))
-        omega = MatrixSymbol(rf"\Omega^{{({l})}}", d[l], d[l])
-        out.append(Formula(rf"\delta^{{({l})}}", omega * W[l + 1].T * delta[l + 1],
-                           rf"the same with the diagonal matrix $\Omega^{{({l})}} = \operatorname{{diag}}"
-                           rf"({OUTPUTS_TEX(net.activations[l - 1])}'(z^{{({l})}}))$"))
+        out.append(Formula(q.grad_a[l], q.W[l + 1].T * q.delta[l + 1], "back through the weights"))
+        out.append(Formula(q.delta[l], through_activation(l, q.grad_a[l]), "through the activation"))
     for l in range(1, L + 1):
-        out.append(Formula(rf"\frac{{\partial \ell}}{{\partial W^{{({l})}}}}", delta[l] * a[l - 1].T,
-                           "an outer product: the same shape as the weights"))
+        out.append(Formula(gradient_of(q.W[l]), q.delta[l] * q.a[l - 1].T, "an outer product, shaped like W"))
         if net.biases[l - 1]:
-            out.append(Formula(rf"\frac{{\partial \ell}}{{\partial b^{{({l})}}}}", delta[l], ""))
-    out.append(Formula(r"\frac{\partial \ell}{\partial x}", W[1].T * delta[1],
-                       "the gradient with respect to the input"))
+            out.append(Formula(gradient_of(q.b[l]), q.delta[l], ""))
+    out.append(Formula(q.grad_a[0], q.W[1].T * q.delta[1], "the gradient with respect to the input"))
     return out
 
 
@@ -447,3 +494,110 @@ def trace_shapes(input_shape: Sequence[int], layers: Sequence[Layer]) -> list[La
             entry = LayerShape(layer, shape, a["in_features"] * a["out_features"] + a["out_features"], None)
         out.append(entry)
     return out
+
+
+# -- derivatives of a single linear output (no loss), as seed 002 §2.1 asks ---------------------------------
+
+
+def output_gradient_formulas(net: Network) -> list[Formula]:
+    """dy/dW2 = a1^T, dy/db2 = 1, dy/da1 = W2, dy/dW1 = (W2^T ⊙ f'(z1)) x^T, dy/db1 = W2^T ⊙ f'(z1), for a
+    two-layer network whose output y = W2 a1 + b2 is one number (checked by ``check_output_gradients``)."""
+    if net.layers != 2 or net.sizes[-1] != 1 or net.activations[-1] != "identity":
+        raise SymgradError("derivatives of the output need two layers and one output with no activation")
+    q = quantities(net)
+    y = sympy.Symbol("a2")
+    dy = lambda v: sympy.Derivative(y, v, evaluate=False)  # noqa: E731
+    local = HadamardProduct(q.W[2].T, q.prime[1])
+    out = [Formula(dy(q.W[2]), q.a[1].T), Formula(dy(q.a[1]), q.W[2]),
+           Formula(dy(q.W[1]), local * q.a[0].T), ]
+    if net.biases[1]:
+        out.insert(1, Formula(dy(q.b[2]), sympy.Identity(1)))
+    if net.biases[0]:
+        out.append(Formula(dy(q.b[1]), local))
+    return out
+
+
+def explicit_network(net: Network):
+    """Symbolic entries for every weight, bias and input (W1_ij, b1_i, x_j): the scalar output and the symbols."""
+    weights = [Matrix(net.sizes[l], net.sizes[l - 1], lambda i, j, l=l: sympy.Symbol(f"W{l}_{i + 1}{j + 1}"))
+               for l in range(1, net.layers + 1)]
+    bias = [Matrix(net.sizes[l], 1, lambda i, j, l=l: sympy.Symbol(f"b{l}_{i + 1}")) if net.biases[l - 1] else None
+            for l in range(1, net.layers + 1)]
+    x = Matrix(net.sizes[0], 1, lambda i, j: sympy.Symbol(f"x_{i + 1}"))
+    a = x
+    for l in range(net.layers):
+        z = weights[l] * a + (bias[l] if bias[l] is not None else sympy.zeros(weights[l].rows, 1))
+        a = _activate(net.activations[l], z)
+    return a, weights, bias, x
+
+
+def output_gradient_values(net: Network, weights, bias, x) -> dict[str, Matrix]:
+    """The derivatives of the single output at an instance, entry by entry with sympy.diff on explicit
+    symbols (independent of the matrix formulas), with the hidden activation z and the output y."""
+    out, w_sym, b_sym, x_sym = explicit_network(net)
+    y = out[0]
+    values = {s: v for ms, mv in zip(w_sym, weights) for s, v in zip(ms, Matrix(mv))}
+    values.update({s: v for ms, mv in zip(b_sym, bias) if ms is not None for s, v in zip(ms, Matrix(mv))})
+    values.update(dict(zip(x_sym, Matrix(x))))
+    at = lambda m, f=y: m.applyfunc(lambda e: sympy.nsimplify(sympy.diff(f, e).xreplace(values)))  # noqa: E731
+    hidden = Matrix(net.sizes[1], 1, lambda i, j: sympy.Symbol(f"h_{i + 1}"))  # y as a function of a1
+    y_of_hidden = (w_sym[1] * hidden + (b_sym[1] if b_sym[1] is not None else sympy.zeros(1, 1)))[0]
+    z1 = w_sym[0] * x_sym + (b_sym[0] if b_sym[0] is not None else sympy.zeros(net.sizes[1], 1))
+    result = {"W2": at(w_sym[1]), "a1": at(hidden.T, y_of_hidden), "W1": at(w_sym[0]),
+              "z": _activate(net.activations[0], z1).xreplace(values), "y": Matrix([[y.xreplace(values)]])}
+    if b_sym[1] is not None:
+        result["b2"] = at(b_sym[1])
+    if b_sym[0] is not None:
+        result["b1"] = at(b_sym[0])
+    return result
+
+
+def symmetry_trace(net: Network, value: sympy.Expr, x: Matrix, y: Matrix, steps: int, rate: sympy.Expr,
+                   seed: int | None = None) -> list[tuple[Trace, list[Matrix]]]:
+    """Both passes at the weights of each step, from constant ``value`` (or small random weights with
+    ``seed``): (trace, weights) for steps 0..steps. Constant weights keep every hidden unit the same."""
+    import random
+
+    rng = random.Random(seed)
+
+    def start(rows, cols):
+        if seed is None:
+            return Matrix(rows, cols, lambda i, j: value)
+        return Matrix(rows, cols, lambda i, j: sympy.Float(round(rng.uniform(-1, 1), 2), 15))
+
+    weights = [start(net.sizes[l], net.sizes[l - 1]) for l in range(1, len(net.sizes))]
+    bias = [start(net.sizes[l], 1) if net.biases[l - 1] else None for l in range(1, len(net.sizes))]
+    history = []
+    for _ in range(steps + 1):
+        t = run(net, weights, bias, x, y)
+        history.append((t, weights))
+        weights, bias = gradient_step(t, rate)
+        weights = [w.evalf(15) for w in weights]
+        bias = [None if b is None else b.evalf(15) for b in bias]
+    return history
+
+
+def check_loss_gradient(net: Network, size: int = 3) -> None:
+    """The loss-gradient formula (loss_gradient) against sympy.diff of the loss itself, entry by entry, on an
+    output of ``size`` symbolic entries: the check behind the first line of every backward pass."""
+    formula = loss_gradient(net)
+    if formula is None:
+        return
+    a = Matrix(size, 1, lambda i, j: sympy.Symbol(f"a_{i + 1}"))
+    y = Matrix(size, 1, lambda i, j: sympy.Symbol(f"y_{i + 1}"))
+    value = LOSSES[net.loss].value(a, y)
+    n = dims(net)[-1]
+    explicit = formula.subs(n, size).xreplace({MatrixSymbol(f"a{net.layers}", size, 1): a,
+                                                MatrixSymbol("y", size, 1): y}).as_explicit()
+    for i in range(size):
+        if sympy.simplify(sympy.diff(value, a[i]) - explicit[i]) != 0:
+            raise SymgradError(f"the {net.loss} loss gradient formula disagrees with its derivative at entry {i + 1}")
+
+
+def check_average_rule(samples: int = 3) -> None:
+    """d/dw of (1/n) sum L_i(w) is (1/n) sum dL_i/dw: checked with sympy on ``samples`` unknown functions."""
+    w = sympy.Symbol("w")
+    losses = [sympy.Function(f"L{i}")(w) for i in range(1, samples + 1)]
+    total = sympy.Add(*losses) / samples
+    if sympy.simplify(sympy.diff(total, w) - sympy.Add(*(sympy.diff(f, w) for f in losses)) / samples) != 0:
+        raise SymgradError("the gradient of an average is not the average of the gradients")

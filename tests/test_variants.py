@@ -14,12 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from symgrad.documents.distractors import distractors
-from symgrad.documents.keys import problem_keys
-from symgrad.documents.bank import BankError, load_bank, load_text, variant
-from symgrad.documents.stress import stress
 
 from symgrad.check import check
+from symgrad.documents.bank import BankError, load_bank, load_text, variant
+from symgrad.documents.distractors import distractors
+from symgrad.documents.keys import problem_keys
+from symgrad.documents.stress import stress
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems" / "variants.yaml"

@@ -45,6 +45,7 @@ class ProblemView:
     title: str
     statement: str
     parts: list[PartView]
+    figure: Any = None  # a drawing the statement refers to (GraphView), shown under it
 
     def _repr_markdown_(self) -> str:
         lines = [f"### {_markdown(self.title)}", "", _markdown(self.statement), ""]
