@@ -204,7 +204,8 @@ class TexPrinter(_ChainFactors, LatexPrinter):
             return super()._print_Heaviside(expr, exp)
         a, op, b = parts
         tex_op = {">=": r"\geq", ">": ">"}[op]
-        body = rf"\mathbb{{1}}\left({self._print(a)} {tex_op} {self._print(b)}\right)"
+        # \mathbf{1}: pdflatex's default fonts have no blackboard-bold digit (\mathbb{1} prints a wrong glyph)
+        body = rf"\mathbf{{1}}\left({self._print(a)} {tex_op} {self._print(b)}\right)"
         return rf"{body}^{{{exp}}}" if exp else body
 
 
@@ -219,6 +220,8 @@ _TEX_ESCAPES = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "×": r"$\times$", "·": r"$\cdot$", "≈": r"$\approx$", "ε": r"$\varepsilon$", "∂": r"$\partial$",
     "−": "-", "σ": r"$\sigma$", "≥": r"$\geq$", "≤": r"$\leq$", "′": "'", "²": r"\textsuperscript{2}",
+    # the OT1 text fonts print < > | as ¡ ¿ and an em dash
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
 
 
