@@ -25,6 +25,9 @@ def _factor(expr: sympy.Expr) -> str:
 def python_listing(graph: Graph, point: Mapping[str, sympy.Expr] | None = None) -> str:
     """A standard-library Python module computing the output and its gradient, as the seeds list it.
 
+    It imports only what it uses (math for exp and friends, sys to read the command line) and
+    names no tool: it is the listing a student would write.
+
     With a point, running it prints the output and every input's gradient at that point;
     without one, it reads the inputs' values from the command line.
     """
@@ -52,13 +55,11 @@ def python_listing(graph: Graph, point: Mapping[str, sympy.Expr] | None = None) 
     body.append(f"return {graph.output}, {{{grads}}}")
 
     args = ", ".join(graph.inputs)
+    # a student's listing: no tool name, and only the imports it uses
+    imports = [f"import {module}" for module, used in (("math", any("math." in line for line in body)),
+                                                       ("sys", point is None)) if used]
     lines = [
-        '"""Forward and backward pass written by symgrad; runs with the standard library alone."""',
-        "",
-        "import math",
-        "import sys",
-        "",
-        "",
+        *(imports + ["", ""] if imports else []),
         f"def forward_backward({args}):",
         *[f"    {line}" if line else "" for line in body],
         "",
