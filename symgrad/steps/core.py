@@ -10,6 +10,7 @@ points in 30-digit arithmetic; a step that fails raises DerivationError: it is a
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -75,16 +76,8 @@ class Derivation:
         return "\n".join(lines)
 
     def latex(self) -> str:
-        """An align* fragment (needs amsmath and amssymb)."""
-        rows = []
-        for s in self.steps:
-            value = f" {show_value(s.value, tex=True)}" if _shows_value(s) else ""
-            rule = tex_text(s.rule)
-            rows.append(
-                rf"{latex(s.before, self.partial)} &= {latex(s.after, self.partial)}{value}"
-                rf" && \text{{{rule}}}"
-            )
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+        """align* fragments (amsmath and amssymb only) that fit a page: see ``layout_rows``."""
+        return layout_rows([_step_row(s, self.partial) for s in self.steps])
 
     def final(self) -> Derivation:
         """The one-line answer ``claim = result`` (with its value at the point) as a derivation."""
@@ -99,7 +92,7 @@ class Derivation:
         for s in self.steps:
             value = f" {show_value(s.value, tex=True)}" if _shows_value(s) else ""
             rows.append(rf"{latex(s.before, self.partial)} &= {latex(s.after, self.partial)}{value}"
-                        rf" && \text{{{tex_text(s.rule)}}}")
+                        rf" && \text{{{rule_tex(s.rule)}}}")
         return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +138,276 @@ def show_value(value: Expr, tex: bool = False) -> str:
     if len(text(value)) <= 30:
         return f"= {exact} {approx_sign} {approx}"
     return f"{approx_sign} {approx}"
+
+
+# -- page layout ----------------------------------------------------------------------------
+# A derivation is printed as align* rows ``before &= after value \tag*{rule}``. The rule is a tag:
+# amsmath sets it flush right, or on a line of its own when the row leaves no room for it, so a
+# rule never pushes the math off the page. The math itself is measured with a rough estimate of
+# its printed width (TeX is not at hand here) against WIDTH, a little less than the text width of
+# a numbered part in the documents (11pt, 2 cm margins: 473 pt), and broken when it would not fit:
+# a wide row vector is printed as a transposed column, the value goes to a row of its own, a long
+# right-hand side goes below its left-hand side, a long sum is broken after a term, and rows whose
+# widest left and widest right sides cannot share one alignment go to separate align* blocks.
+
+WIDTH = 420.0  # pt
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One step as align* lines: (left cell, right cell) pairs; the rule tags the first line."""
+
+    lines: tuple[tuple[str, str], ...]
+    rule: str
+
+    @property
+    def left(self) -> float:
+        return max(_cell_width(a) for a, _ in self.lines)
+
+    @property
+    def right(self) -> float:
+        return max(_cell_width(b) for _, b in self.lines)
+
+    def tex(self) -> str:
+        first, *rest = [f"{a} &{b}" for a, b in self.lines]
+        tag = rf" \tag*{{\small {self.rule}}}" if self.rule else ""
+        return " \\\\\n".join([first + tag, *rest])
+
+
+def _step_row(step: Step, partial: bool) -> _Row:
+    """A step's row, broken until it fits WIDTH (see the comment above)."""
+    before, after, value = step.before, step.after, step.value if _shows_value(step) else None
+    rule = rule_tex(step.rule)
+    is_sum = not isinstance(after, MatrixBase) and after.is_Add
+
+    def shown(transposed: bool) -> tuple[str, str, str]:
+        def side(e):
+            if transposed and isinstance(e, MatrixBase):  # a column of full-size entries, transposed
+                entries = r" \\[2pt] ".join(rf"\displaystyle {latex(entry, partial)}" for entry in e)
+                return rf"\begin{{bmatrix}}{entries}\end{{bmatrix}}^{{T}}"
+            return latex(e, partial)
+        if value is None:
+            v = ""
+        elif transposed and isinstance(value, MatrixBase):
+            v = f"= {side(value)}"
+        else:
+            v = show_value(value, tex=True)
+        return side(before), "= " + side(after), v
+
+    left, right, v = shown(False)
+    if tex_width(left) + tex_width(right) + tex_width(v) > WIDTH and _is_row_vector(before, after):
+        left, right, v = shown(True)  # [d/dx ..., d/dy ..., ...] one entry a line
+    if tex_width(left) + tex_width(right) + tex_width(v) <= WIDTH:
+        return _Row(((left, f"{right} {v}".rstrip()),), rule)
+    rights = [right, *([v] if v else [])]  # the value on a line of its own
+    room = WIDTH - tex_width(left)
+    if is_sum and tex_width(right) > room >= WIDTH / 2:
+        rights = [*_sum_lines(after, partial, room), *rights[1:]]
+    if tex_width(left) + max(tex_width(r) for r in rights) <= WIDTH:
+        return _Row(((left, rights[0]), *(("", r) for r in rights[1:])), rule)
+    # a long left side on a line of its own (in the right column, so that it widens no other row's
+    # left side), the right side and the value below it, each broken to fit
+    room = WIDTH - tex_width(r"\quad")
+    if is_sum and tex_width(right) > room:
+        rights = [*_sum_lines(after, partial, room), *rights[1:]]
+    return _Row((("", _fit(left, WIDTH)), *(("", rf"\quad {_fit(r, room)}") for r in rights)), rule)
+
+
+_PARBOX = re.compile(r"\\parbox\[t\]\{(\d+)pt\}")
+
+
+def _fit(tex: str, width: float) -> str:
+    """``tex`` as it is when it fits ``width``, else in a paragraph of that width where TeX breaks it
+    after a relation or an operator (delimiters made fixed-size so the break can fall inside them)."""
+    if tex_width(tex) <= width or r"\begin{" in tex:  # a matrix cannot be broken
+        return tex
+    breakable = re.sub(r"\\left(?![A-Za-z])", r"\\Bigl", re.sub(r"\\right(?![A-Za-z])", r"\\Bigr", tex))
+    return rf"\parbox[t]{{{int(width)}pt}}{{\raggedright $\displaystyle {breakable}$}}"
+
+
+def _cell_width(cell: str) -> float:
+    box = _PARBOX.search(cell)
+    return tex_width(cell[:box.start()]) + float(box.group(1)) if box else tex_width(cell)
+
+
+def _is_row_vector(*sides) -> bool:
+    return any(isinstance(e, MatrixBase) and e.rows == 1 and e.cols > 1 for e in sides) and \
+        all(not isinstance(e, MatrixBase) or e.rows == 1 for e in sides)
+
+
+def _sum_lines(expr: Expr, partial: bool, width: float) -> list[str]:
+    """``= a + b`` then ``+ c`` ...: a sum broken after the term that would pass ``width``."""
+    from ..printing import TexPrinter
+
+    terms = TexPrinter({"partial": partial})._as_ordered_terms(expr, order=None)
+    lines = ["= " + latex(terms[0], partial)]
+    for term in terms[1:]:
+        sign, shown = ("-", -term) if term.could_extract_minus_sign() else ("+", term)
+        piece = f"{sign} {_bracketed(shown, partial)}"
+        if tex_width(lines[-1]) + tex_width(piece) > width:
+            lines.append(rf"\quad {piece}")
+        else:
+            lines[-1] += f" {piece}"
+    return lines
+
+
+def _bracketed(expr: Expr, partial: bool) -> str:
+    body = latex(expr, partial)
+    return rf"\left({body}\right)" if expr.is_Add else body
+
+
+def layout_rows(rows: list[_Row]) -> str:
+    """align* blocks: rows share one block (and one alignment) while its widest left side and widest
+    right side fit together."""
+    blocks: list[list[_Row]] = []
+    left = right = 0.0
+    for row in rows:
+        if blocks and max(left, row.left) + max(right, row.right) <= WIDTH:
+            blocks[-1].append(row)
+            left, right = max(left, row.left), max(right, row.right)
+        else:
+            blocks.append([row])
+            left, right = row.left, row.right
+    return "".join("\\begin{align*}\n" + " \\\\\n".join(r.tex() for r in block) + "\n\\end{align*}\n"
+                   for block in blocks)
+
+
+_FORMULA_POWER = re.compile(r"([A-Za-z0-9]+)\^(\([^()]*\)|[A-Za-z0-9]+)")
+
+
+def rule_tex(rule: str) -> str:
+    """A rule's name as LaTeX text: a name that is a formula (e^(-x)/(1 + e^(-x)) = 1 - σ(x)) in math,
+    $...$ spans read by the grammar, a power such as e^(-x) in prose as a superscript."""
+    from ..parsing.tex import prose_to_latex, text_to_latex
+
+    def formula(piece: str) -> str | None:
+        try:
+            return text_to_latex(piece)
+        except Exception:  # noqa: BLE001 - any failure to read it means: leave it as prose
+            return None
+
+    if "$" in rule:
+        try:
+            return prose_to_latex(rule)
+        except Exception:  # noqa: BLE001
+            return tex_text(rule)
+    sides = rule.split(" = ")
+    if len(sides) > 1 and all(tex := [formula(side) for side in sides]):
+        return r"$\displaystyle " + " = ".join(tex) + "$"
+    out, last = [], 0
+    for m in _FORMULA_POWER.finditer(rule):
+        power = formula(m.group(0))
+        if power is not None:
+            out += [tex_text(rule[last:m.start()]), f"${power}$"]
+            last = m.end()
+    return "".join(out) + tex_text(rule[last:])
+
+
+# Rough widths in pt of what TexPrinter writes, in display style at 11pt (a little generous).
+_GLYPH = 5.8
+_SPACED = {"=": 14.9, "+": 13.6, "-": 13.6, r"\approx": 14.9, r"\geq": 14.9, r"\leq": 14.9, r"\cdot": 8.0,
+           r"\times": 13.6, r"\odot": 13.6, ">": 14.9, "<": 14.9, r"\neq": 14.9, r"\to": 16.0}
+_SPACES = {r"\,": 1.9, r"\:": 2.5, r"\;": 3.1, r"\!": -1.9, r"\quad": 11.0, r"\qquad": 22.0, "\\ ": 3.7}
+_NARROW = {"(": 4.4, ")": 4.4, "[": 3.1, "]": 3.1, ",": 5.0, ".": 3.1, "'": 3.0, "|": 3.1, "1": 5.5}
+_WORDS = (r"\text", r"\mathrm", r"\operatorname", r"\mathit", r"\mathbf", r"\textbf", r"\mathsf")
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.DOTALL)
+
+
+def tex_width(tex: str) -> float:
+    """The estimated printed width of ``tex`` in display style."""
+    return _Measure(_TOKEN.findall(tex)).span(1.0, stop=None)
+
+
+class _Measure:
+    """A tiny reader of the LaTeX our printers write: fractions, scripts, matrices, words."""
+
+    def __init__(self, tokens: list[str]):
+        self.tokens, self.i = tokens, 0
+
+    def next(self) -> str | None:
+        while self.i < len(self.tokens) and self.tokens[self.i].isspace():
+            self.i += 1
+        if self.i == len(self.tokens):
+            return None
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def group(self, scale: float) -> float:
+        """One argument: {...} or a single token."""
+        token = self.next()
+        if token == "{":
+            return self.span(scale, stop="}")
+        return self.atom(token, scale) if token else 0.0
+
+    def raw(self) -> str:
+        """The text of one {...} argument."""
+        token, depth, out = self.next(), 1, []
+        if token != "{":
+            return token or ""
+        while self.i < len(self.tokens):
+            token = self.tokens[self.i]
+            self.i += 1
+            depth += {"{": 1, "}": -1}.get(token, 0)
+            if depth == 0:
+                break
+            out.append(token)
+        return "".join(out)
+
+    def span(self, scale: float, stop: str | None) -> float:
+        total = 0.0
+        while (token := self.next()) is not None and token != stop:
+            total += self.atom(token, scale)
+        return total
+
+    def atom(self, token: str, scale: float) -> float:
+        small = max(scale * 0.7, 0.5)
+        if token in (r"\frac", r"\dfrac", r"\tfrac"):
+            inner = scale if scale == 1.0 and token != r"\tfrac" else small
+            return max(self.group(inner), self.group(inner)) + 2.4 * scale
+        if token in ("^", "_"):
+            return self.group(small) + 0.5
+        if token in (r"\left", r"\right", r"\big", r"\Big", r"\bigg", r"\Bigg"):
+            return self.atom(self.next() or "", scale) * 1.2
+        if token == r"\begin":
+            self.raw()
+            return self.matrix(scale)
+        if token in _WORDS:
+            return len(self.raw()) * 5.6 * scale
+        if token in _SPACED:
+            return _SPACED[token] * scale if scale == 1.0 else 8.6 * scale
+        if token in _SPACES:
+            return _SPACES[token] * scale
+        if token in (r"\sin", r"\cos", r"\tan", r"\exp", r"\log", r"\ln", r"\max", r"\min", r"\tanh",
+                     r"\sinh", r"\cosh"):
+            return (len(token) - 1) * 5.2 * scale + 1.9
+        if token in ("&", "{", "}", r"\displaystyle", r"\textstyle", r"\small", r"\limits", r"\nolimits"):
+            return 0.0
+        return _NARROW.get(token, _GLYPH) * scale
+
+    def matrix(self, scale: float) -> float:
+        """bmatrix: columns as wide as their widest entry (in text style), 10 pt apart, and brackets."""
+        inner = 1.0 if scale == 1.0 else scale  # entries in text style: same size, smaller fractions
+        columns: list[float] = []
+        column, width, display = 0, 0.0, False
+        while (token := self.next()) is not None:
+            if token in ("&", r"\\", r"\end"):
+                columns += [0.0] * (column + 1 - len(columns))
+                columns[column] = max(columns[column], width)
+                width, display = 0.0, False
+                column = column + 1 if token == "&" else 0
+                if token == r"\end":
+                    self.raw()
+                    break
+                if token == r"\\" and self.i < len(self.tokens) and self.tokens[self.i] == "[":
+                    while self.i < len(self.tokens) and self.tokens[self.i] != "]":  # \\[2pt]
+                        self.i += 1
+                    self.i += 1
+                continue
+            display = display or token == r"\displaystyle"
+            if token in (r"\frac", r"\dfrac") and not display:
+                token = r"\tfrac"
+            width += self.atom(token, inner)
+        return sum(columns) + 10.0 * (len(columns) - 1) + 9.0 * scale
 
 
 def _shows_value(step: Step) -> bool:
