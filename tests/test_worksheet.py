@@ -11,8 +11,9 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
 from symgrad.documents.bank import BankError, load_bank, load_text
-from symgrad.documents.render import TexError, build_pdf, render
+from symgrad.documents.render import TexError, build_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None
@@ -95,9 +96,11 @@ def test_solutions_show_the_seed_answers(seed_pdfs):
     answers = pdf_text(seed_pdfs / "answers.pdf")
     assert "f = -14" in answers
     assert re.search(r"= -3\s+∂x", answers) and re.search(r"= -4\s+∂y", answers) and re.search(r"=3\s+∂z", answers)
-    # 004 §4: the neuron's 0.73 and its five gradients as the seed rounds them
-    for number in ("0.73", "-0.20", "-0.39", "0.20", "0.39", "-0.59"):
-        assert number in answers, number
+    # 004 §4: the neuron's 0.73 and its five gradients as the seed rounds them, each beside its input
+    # (a bare "0.20" would also be found inside "-0.20")
+    assert re.search(r"f = σ \(1\) ≈ 0\.73", answers)
+    for number, name in (("-0.20", "w0"), ("-0.39", "w1"), ("0.20", "w2"), ("0.39", "x0"), ("-0.59", "x1")):
+        assert re.search(rf"= {re.escape(number)}\s+∂{name}\b", answers), (number, name)
     # 003 (1): 8(15x^2 - 1)(5x^3 - x - 1); 001 (a): 4x^3 + 2x
     assert "= 8 15x2 - 1 5x3 - x - 1" in answers  # pdftotext drops the parentheses
     assert "4x3 + 2x" in answers
@@ -120,7 +123,7 @@ def test_hostile_titles_are_escaped(tmp_path):
     bank = tmp_path / "hostile.yaml"
     bank.write_text(
         "- id: hostile\n"
-        "  title: 'Weird & 100% $money$ #1 _under_ {brace} ~tilde^ \\textbf{x} \\end{document}'\n"
+        "  title: 'Weird & 100% $money$ #1 _under_ {brace} ~tilde^ \\textbf{x} \\end{document} <b> | a'\n"
         "  intro: 'Costs 5$ & more: $x y$ # and \\\\input{/etc/passwd}'\n"
         "  kind: gradients\n  expression: x y\n  parts: [partials]\n"
     )
@@ -131,7 +134,9 @@ def test_hostile_titles_are_escaped(tmp_path):
     assert r.returncode == 0, r.stderr
     text = " ".join(pdf_text(tmp_path / "out" / "worksheet.pdf").split())
     # every character printed as itself: nothing ran as a command (OT1 draws _ ~ ^ as accents/rules)
-    for piece in ("Weird & 100% $money$ #1", "{brace}", "\\textbf{x} \\end{document}", "\\input{/etc/passwd}"):
+    # and < > | as themselves, not the ¡ ¿ and dash of the OT1 text fonts
+    for piece in ("Weird & 100% $money$ #1", "{brace}", "\\textbf{x} \\end{document}", "\\input{/etc/passwd}",
+                  "<b> | a"):
         assert piece in text, piece
     tex = (tmp_path / "out" / "worksheet.tex").read_text()
     assert r"Weird \& 100\% \$money\$ \#1 \_under\_ \{brace\} \textasciitilde{}tilde\textasciicircum{}" in tex
@@ -203,9 +208,19 @@ def test_decimal_points_are_exact():
     assert str(problem.point["x"]) == "1/2" and str(problem.point["y"]) == "1/3"
 
 
-def test_render_is_deterministic_in_process():
-    problems = load_bank()
-    assert render(problems) == render(problems)
+def test_render_is_deterministic_across_processes():
+    # within one process solves are cached, so render(p) == render(p) would hold whatever happens;
+    # two interpreters with different hash seeds must agree on every byte
+    script = ("import hashlib; from symgrad.documents.bank import load_bank; "
+              "from symgrad.documents.render import render; "
+              "print({n: hashlib.sha256(t.encode()).hexdigest() for n, t in render(load_bank()).items()})")
+    digests = []
+    for seed in ("0", "12345"):
+        r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": seed})
+        assert r.returncode == 0, r.stderr[-2000:]
+        digests.append(r.stdout)
+    assert digests[0] == digests[1]
 
 
 # -- an installed wheel finds its templates and the seed bank ---------------------------------------
