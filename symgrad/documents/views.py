@@ -13,7 +13,7 @@ import sympy
 
 from ..codegen import python_listing
 from ..graph import Graph
-from ..parsing import parse, parse_program
+from ..parsing import parse, parse_program, symbol
 from ..parsing.tex import text_to_latex
 from ..printing import latex, latex_name, tex_text
 from ..steps import IDENTITIES, chain_steps, gradient_steps
@@ -22,27 +22,32 @@ from .layout import (
     Block,
     PartView,
     ProblemView,
-    _derivation_block,
     _labels,
     _statement,
-    exact_and_number,
     graph_view,
-    number,
     point_text,
 )
 from .netviews import NETWORK_HANDLERS
+from .networks import NETWORK_KINDS
+from .notation import answer_number, correction_blocks, derivation_block, value_cell
 
 # -- per-kind handlers -------------------------------------------------------------------------------
 
 
-def _definitions(graph: Graph) -> list[str]:
-    return [f"{latex_name(s.name)} &= {latex(s.expr)}" for s in graph.stages]
+def _partial(top: str, below: str) -> str:
+    """∂top/∂below, from the printer."""
+    return latex(sympy.Derivative(symbol(top), symbol(below)), partial=True)
+
+
+def _definitions(graph: Graph, names) -> list[str]:
+    return [f"{latex_name(s.name)} &= {latex(s.expr, names=names)}" for s in graph.stages]
 
 
 def _staged(problem: Problem) -> ProblemView:
     data = problem.data
     source = data.get("program") or data["expression"]
     solution = problem.solution()
+    names = problem.symbols
     g, out = solution.graph, latex_name(solution.graph.output)
     at = point_text(solution.point) if solution.point else ""
     if "expression" in data:
@@ -53,12 +58,17 @@ def _staged(problem: Problem) -> ProblemView:
             f"{latex_name(a.name)} = {text_to_latex(line.split('=', 1)[1].split('#')[0])}"
             for a, line in zip(parse_program(source).assignments,
                                [ln for ln in source.splitlines() if "=" in ln.split("#")[0]])) + "$."
-    forward_rows = [(f"{latex_name(n)}", "", exact_and_number(solution.value(n))) for n in g.inputs]
-    forward_rows += [(latex_name(s.name), latex(s.expr), exact_and_number(solution.value(s.name))) for s in g.stages]
-    backward_rows = [(rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}}", exact_and_number(solution.grad(n)))
+    forward_rows = [(f"{latex_name(n)}", "", value_cell(solution.value(n), names)) for n in g.inputs]
+    forward_rows += [(latex_name(s.name), latex(s.expr, names=names), value_cell(solution.value(s.name), names))
+                     for s in g.stages]
+
+    def backprop() -> Block:
+        return derivation_block(solution.backprop(), names)
+
+    output = g.output
+    backward_rows = [(_partial(output, n), value_cell(solution.grad(n), names))
                      for n in (*reversed([s.name for s in g.stages]), *g.inputs)]
-    answers_grad = [rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} = {number(solution.grad(n))}"
-                    for n in g.inputs]
+    answers_grad = [f"{_partial(output, n)} = {answer_number(solution.grad(n), names)}" for n in g.inputs]
     parts: list[PartView] = []
     for part in problem.parts:
         if part == "graph":
@@ -66,25 +76,26 @@ def _staged(problem: Problem) -> ProblemView:
                                   "Assign a variable name to each intermediate result and write its definition.",
                                   3.0, blank=graph_view(solution, "skeleton"),
                                   solution=[Block("graph", graph_view(solution, "plain")),
-                                            Block("math", _definitions(g))],
-                                  answer=[", ".join(f"{latex_name(s.name)} = {latex(s.expr)}" for s in g.stages)]))
+                                            Block("math", _definitions(g, names))],
+                                  answer=[", ".join(f"{latex_name(s.name)} = {latex(s.expr, names=names)}"
+                                                    for s in g.stages)]))
         elif part == "code":
             parts.append(PartView("", "Write code for the forward pass and for the backward pass "
                                   "(backpropagation) of this computation.", 8.0,
                                   solution=[Block("code", python_listing(g, solution.point))],
-                                  answer=[f"{out} = {number(solution.value(g.output))}", *answers_grad]
+                                  answer=[f"{out} = {answer_number(solution.value(g.output), names)}", *answers_grad]
                                   if solution.point else [r"\text{the listing in the solutions}"]))
         elif part == "forward":
             parts.append(PartView("", f"Compute the value of every intermediate variable in the forward pass "
                                   f"at {at}.", 1.0, blanks=[(r[0], r[1], "") for r in forward_rows],
                                   solution=[Block("table", {"head": ("variable", "definition", "value"),
                                                             "rows": forward_rows})],
-                                  answer=[f"{out} = {number(solution.value(g.output))}"]))
+                                  answer=[f"{out} = {answer_number(solution.value(g.output), names)}"]))
         elif part == "backward":
             parts.append(PartView("", f"Backpropagate: compute the gradient of ${out}$ with respect to every "
                                   f"intermediate variable and every input at {at}.", 1.0,
                                   blanks=[(r[0], "", "") for r in backward_rows],
-                                  solution=[_derivation_block(solution.backprop())],
+                                  solution=[backprop()],
                                   answer=answers_grad))
         elif part == "values":
             parts.append(PartView("", f"On the computation graph, write the value of every intermediate result "
@@ -94,30 +105,31 @@ def _staged(problem: Problem) -> ProblemView:
                                   solution=[Block("graph", graph_view(solution, "filled")),
                                             Block("table", {"head": ("variable", "definition", "value"),
                                                             "rows": forward_rows}),
-                                            _derivation_block(solution.backprop())],
-                                  answer=[f"{out} = {number(solution.value(g.output))}", *answers_grad]))
+                                            backprop()],
+                                  answer=[f"{out} = {answer_number(solution.value(g.output), names)}", *answers_grad]))
         elif part == "gradient":
-            rows = [rf"\frac{{\partial {out}}}{{\partial {latex_name(n)}}} &= {latex(solution.gradient[n])}"
-                    for n in g.inputs]
+            rows = [f"{_partial(output, n)} &= {latex(solution.gradient[n], names=names)}" for n in g.inputs]
             parts.append(PartView("", f"Write the gradient of ${out}$ with respect to each input, in the "
                                   "inputs alone.", 4.0, solution=[Block("math", rows)],
                                   answer=[r.replace("&", "", 1) for r in rows]))
         elif part == "steps":
             parts.append(PartView("", "Show the backward pass step by step.", 6.0,
-                                  solution=[_derivation_block(solution.backprop())], answer=answers_grad))
+                                  solution=[backprop()], answer=answers_grad))
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels(parts))
 
 
 def _chain(problem: Problem) -> ProblemView:
     program = parse_program(problem.data["program"])
     point = problem.data.get("point")
-    lines = r",\quad ".join(f"{latex_name(a.name)} = {latex(a.expr)}" for a in program.assignments)
+    names = problem.symbols
+    lines = r",\quad ".join(f"{latex_name(a.name)} = {latex(a.expr, names=names)}" for a in program.assignments)
     parts = []
     for wrt in problem.data["wrt"]:
         d = chain_steps(program, wrt, point)
-        claim = latex(d.claim, partial=d.partial)
+        claim = latex(d.claim, partial=d.partial, names=names)
         parts.append(PartView("", f"Compute ${claim}$ with the chain rule.", 5.0,
-                              solution=[_derivation_block(d)], answer=[f"{claim} = {latex(d.result)}"]))
+                              solution=[derivation_block(d, names)],
+                              answer=[f"{claim} = {latex(d.result, names=names)}"]))
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, f"Let ${lines}$."), _labels(parts))
 
 
@@ -125,19 +137,19 @@ def _gradients(problem: Problem) -> ProblemView:
     expr = parse(problem.data["expression"])
     out = problem.data.get("function", "f")
     point = problem.data.get("point")
+    names = problem.symbols
     d = gradient_steps(expr, point, output=out)
     variables = sorted(expr.free_symbols, key=lambda s: s.name)
     head = f"{latex_name(out)}\\left({', '.join(latex_name(v.name) for v in variables)}\\right)"
     fallback = f"Consider ${head} = {text_to_latex(problem.data['expression'])}$."
-    partial_rows = [rf"\frac{{\partial {latex_name(out)}}}{{\partial {latex_name(v.name)}}} = {latex(r)}"
-                    for v, r in zip(variables, d.result)]
+    partial_rows = [f"{_partial(out, v.name)} = {latex(r, names=names)}" for v, r in zip(variables, d.result)]
     parts = []
     for part in problem.parts:
         if part == "partials":
             parts.append(PartView("", f"Compute the partial derivative of ${latex_name(out)}$ with respect to each "
-                                  "variable.", 3.0, solution=[_derivation_block(d)], answer=partial_rows))
+                                  "variable.", 3.0, solution=[derivation_block(d, names)], answer=partial_rows))
         elif part == "gradient":
-            vector = latex(sympy.ImmutableMatrix([list(d.result)]))
+            vector = latex(sympy.ImmutableMatrix([list(d.result)]), names=names)
             parts.append(PartView("", f"Write the gradient $\\nabla {latex_name(out)}$.", 2.0,
                                   solution=[Block("math", [rf"\nabla {latex_name(out)} &= {vector}"])],
                                   answer=[rf"\nabla {latex_name(out)} = {vector}"]))
@@ -152,8 +164,9 @@ def _gradients(problem: Problem) -> ProblemView:
 def _identity(problem: Problem) -> ProblemView:
     d = IDENTITIES[problem.data["name"]]()
     derivative = next(s.before for s in d.steps if isinstance(s.before, sympy.Derivative))
-    part = PartView("", "Derive it step by step.", 6.0, solution=[_derivation_block(d)],
-                    answer=[f"{latex(derivative)} = {latex(d.result)}"])
+    names = problem.symbols
+    part = PartView("", "Derive it step by step.", 6.0, solution=[derivation_block(d, names)],
+                    answer=[f"{latex(derivative, names=names)} = {latex(d.result, names=names)}"])
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, tex_text(d.title)), _labels([part]))
 
 
@@ -162,19 +175,27 @@ def _derivative(problem: Problem) -> ProblemView:
 
     wrt = problem.data.get("wrt", [None])[0]
     d = differentiate(problem.data["expression"], wrt)
-    claim = latex(d.claim, partial=d.partial)
+    names = problem.symbols
+    claim = latex(d.claim, partial=d.partial, names=names)
     part = PartView("", f"Compute ${claim}$, naming the rule you use at each step.", 5.0,
-                    solution=[_derivation_block(d)], answer=[f"{claim} = {latex(d.result)}"])
+                    solution=[derivation_block(d, names)], answer=[f"{claim} = {latex(d.result, names=names)}"])
     fallback = f"Consider ${text_to_latex(problem.data['expression'])}$."
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels([part]))
 
 
 HANDLERS: dict[str, Callable[[Problem], ProblemView]] = {
     "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
-    "identity": _identity, "derivative": _derivative, **NETWORK_HANDLERS,
+    "identity": _identity, "derivative": _derivative, **NETWORK_HANDLERS, **NETWORK_KINDS,
 }
 
 
 def view(problem: Problem) -> ProblemView:
-    """The solved problem, ready for the templates."""
-    return HANDLERS[problem.kind](problem)
+    """The solved problem, ready for the templates; a part where we correct a seed ends with that note."""
+    shown = HANDLERS[problem.kind](problem)
+    if problem.corrections:
+        # one view per part, in order; else (one view per wrt of a chain problem) the notes go last
+        pairs = zip(problem.parts, shown.parts) if len(shown.parts) == len(problem.parts) else \
+            ((name, shown.parts[-1]) for name in problem.parts)
+        for name, part in pairs:
+            part.solution.extend(correction_blocks(problem, name))
+    return shown
