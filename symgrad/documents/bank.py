@@ -194,6 +194,14 @@ class Kind:
 _STYLE = (_choice("letters", "indexed", "descriptive"), False)
 _GRAIN = (_choice("fine", "coarse"), False)
 
+
+def _questions(value: Any) -> tuple:
+    """A concept problem's questions: each {ask, answer, summary, seeds?, compute?, space?} (seedparts.py)."""
+    from .seedparts import questions
+
+    return questions(value, SEED_LABEL)
+
+
 KINDS: dict[str, Kind] = {
     "staged": Kind(
         {"expression": (_expression, False), "program": (_program, False), "point": (_point, False),
@@ -222,6 +230,12 @@ KINDS: dict[str, Kind] = {
     "counts": Kind({"sizes": (_whole_numbers, True)}, ("weights", "with-biases")),
     "cnn": Kind({"input": (_whole_numbers, True), "layers": (_layers, True)}, ("shapes", "params")),
     "hadamard": Kind({"a": (_numbers, True), "b": (_numbers, True)}, ("product",)),
+    # the seeds' conceptual parts (model answers), the Jacobian chain rule and the multivariate chain rule
+    # as a sum over paths: see seedparts.py and seedviews.py
+    "concept": Kind({"questions": (_questions, True)}, tuple(f"q{i}" for i in range(1, 13))),
+    "jacobian": Kind({"inner": (_program, True), "outer": (_program, True)}, ("rule", "jacobians", "product")),
+    "paths": Kind({"program": (_program, True), "wrt": (_names, True), "point": (_point, False)},
+                  ("rule", "graph", "derivative")),
 }
 COMMON = {"id", "title", "kind", "parts", "intro", "constraints", "seeds", "symbols", "corrections"}
 SEED_LABEL = re.compile(r"^00[0-4] (§\d(\.\d)?\([a-h]\)|\(\d{1,2}\))$")

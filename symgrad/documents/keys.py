@@ -123,9 +123,20 @@ def _hadamard(problem: Problem) -> dict[str, Key]:
     return {f"product.{i}": Key(x * y, Context(())) for i, (x, y) in enumerate(zip(a, b), 1)}
 
 
+def _jacobian(problem: Problem) -> dict[str, Key]:
+    """Each entry of the Jacobian of f(g(x)), as the chain rule gives it: jacobian.<row>.<column>."""
+    from .seedparts import jacobian_chain
+
+    c = jacobian_chain(problem)
+    names = tuple(s.name for s in c.x)
+    return {f"jacobian.{i + 1}.{j + 1}": Key(c.product[i, j], Context(names, function=c.composite[i], wrt=x.name))
+            for i in range(c.product.rows) for j, x in enumerate(c.x)}
+
+
 KEYS = {"network": _network, "symmetry": lambda p: {}, "counts": _counts, "cnn": _cnn, "hadamard": _hadamard,
         "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
-        "identity": _identity, "derivative": _derivative}
+        "identity": _identity, "derivative": _derivative,
+        "concept": lambda p: {}, "jacobian": _jacobian, "paths": _chain}
 
 
 def problem_keys(problem: Problem) -> dict[str, Key]:

@@ -30,6 +30,7 @@ from .layout import (
 from .netviews import NETWORK_HANDLERS
 from .networks import NETWORK_KINDS
 from .notation import answer_number, correction_blocks, derivation_block, value_cell
+from .seedviews import SEED_HANDLERS
 
 # -- per-kind handlers -------------------------------------------------------------------------------
 
@@ -185,7 +186,7 @@ def _derivative(problem: Problem) -> ProblemView:
 
 HANDLERS: dict[str, Callable[[Problem], ProblemView]] = {
     "staged": _staged, "chain": _chain, "multivariate": _chain, "gradients": _gradients,
-    "identity": _identity, "derivative": _derivative, **NETWORK_HANDLERS, **NETWORK_KINDS,
+    "identity": _identity, "derivative": _derivative, **SEED_HANDLERS, **NETWORK_HANDLERS, **NETWORK_KINDS,
 }
 
 
