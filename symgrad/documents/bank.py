@@ -146,6 +146,12 @@ def _numbers(value: Any) -> list[sympy.Expr]:
     return [_number(v) for v in value]
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1000:
         raise ValueError("expected a whole number from 0 to 1000")
@@ -218,13 +224,16 @@ KINDS: dict[str, Kind] = {
     "derivative": Kind({"expression": (_expression, True), "wrt": (_names, False)}, ("derivative",)),
     "network": Kind(
         {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
-         "biases": (_biases, False), "seed": (_count, False), "learning_rate": (_number, False)},
-        ("shapes", "formulas", "forward", "backward", "step"),
+         "biases": (_biases, False), "seed": (_count, False), "learning_rate": (_number, False),
+         "x": (_numbers, False), "y": (_numbers, False), "figure": (_flag, False)},
+        ("total", "model", "params", "shapes", "formulas", "forward", "backward", "step", "output-gradients",
+         "zero-init", "neurons", "matrices"),
     ),
     "symmetry": Kind(
         {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
          "biases": (_biases, False), "init": (_number, True), "steps": (_count, False),
-         "learning_rate": (_number, False), "seed": (_count, False)},
+         "learning_rate": (_number, False), "seed": (_count, False), "x": (_numbers, False),
+         "y": (_numbers, False)},
         ("hidden", "random"),
     ),
     "counts": Kind({"sizes": (_whole_numbers, True)}, ("weights", "with-biases")),
@@ -250,8 +259,9 @@ def _seeds(value: Any) -> tuple[str, ...]:
 
 def _symbols(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and
-                                                 re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) for k, v in value.items()):
-        raise ValueError("expected a mapping from our names to the question's, like {sigmoid: s, W1: V}")
+                                                 re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*(\^(\(\d+\)|\d+))?", v)
+                                                 for k, v in value.items()):
+        raise ValueError("expected a mapping from our names to the question's, like {sigmoid: s, W1: V, W2: W^(1)}")
     return dict(value)
 
 
