@@ -456,12 +456,17 @@ def variant(problem: Problem, seed: int | str, student: str) -> Problem:
     return draw_problem(problem.raw, problem.file, 0, seed, student)
 
 
+SEED_FILES = ("seeds.yaml", "seeds_networks.yaml", "seeds_concepts.yaml")  # computing first, then the why
+
+
 def seed_bank_files() -> list[tuple[str, Any]]:
-    """The seed bank shipped with symgrad (problems/seeds*.yaml), as (label, resource) in name order.
-    Other files there (variants.yaml) are banks to name on the command line."""
+    """The seed bank shipped with symgrad (problems/seeds*.yaml), as (label, resource): the scalar exercises,
+    the networks, then the conceptual questions, each file in its own order. Other files there
+    (variants.yaml) are banks to name on the command line."""
     bank = files("symgrad.bank")
-    return sorted(((f"problems/{p.name}", p) for p in bank.iterdir()
-                   if p.name.startswith("seeds") and p.name.endswith(".yaml")), key=lambda item: item[0])
+    found = {p.name: p for p in bank.iterdir() if p.name.startswith("seeds") and p.name.endswith(".yaml")}
+    order = [n for n in SEED_FILES if n in found] + sorted(set(found) - set(SEED_FILES))
+    return [(f"problems/{name}", found[name]) for name in order]
 
 
 def load_bank(paths: Iterable[str | Path] = (), only: Iterable[str] | None = None) -> list[Problem]:
