@@ -31,7 +31,7 @@ from ..nets import (
     run,
     symmetry_trace,
 )
-from ..printing import latex, tex_text
+from ..printing import format_number, latex, tex_text
 from .bank import Problem
 from .layout import Block, Edge, GraphView, Node, PartView, ProblemView, _labels, _statement
 from .netviews import _mat
@@ -104,7 +104,7 @@ def _float(m):
 
 
 def _num(value) -> str:
-    return _mat(sympy.Matrix([[value]]))[len(r"\begin{bmatrix}"):-len(r"\end{bmatrix}")].strip()
+    return format_number(value, style="latex")
 
 
 def forward_lines(net: Network, names: dict[str, str], has_loss: bool = True) -> list[str]:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import SymgradError
+from ..printing import format_number
 from .bank import Problem, variant
 from .keys import problem_keys
 from .views import view
@@ -23,7 +24,7 @@ class Report:
     seconds: float = 0.0
 
     def line(self) -> str:
-        span = "symbolic" if self.low is None else f"{self.low:.4g} to {self.high:.4g}"
+        span = "symbolic" if self.low is None else f"{format_number(self.low)} to {format_number(self.high)}"
         each = 1000 * self.seconds / max(1, self.variants)
         return (f"{self.problem:24} {self.variants:6d} variants  {self.distinct:6d} distinct  "
                 f"{len(self.failures):4d} failures  answers {span:>22}  {each:7.1f} ms each")
