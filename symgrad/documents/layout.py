@@ -4,6 +4,7 @@ layout of a computation graph; shared by the scalar and the network views."""
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,15 +96,16 @@ class GraphView:
 # -- numbers --------------------------------------------------------------------------------------
 
 
-def number(value: Value | None, digits: int = 2) -> str:
+def number(value: Value | None, digits: int = 2, names: Mapping[str, str] | None = None) -> str:
     """An answer as the seeds ask it, rounded to ``digits`` decimals (-14, 0.73, -0.20) unless it has a
-    short exact form (\\sigma(1) \\approx 0.7311): printing.format_exact_and_number, in LaTeX."""
-    return format_exact_and_number(value, decimals=digits, style="latex")
+    short exact form (\\sigma(1) \\approx 0.7311): printing.format_exact_and_number, in LaTeX, in the
+    question's own ``names`` (s(1) where it calls the sigmoid s)."""
+    return format_exact_and_number(value, decimals=digits, style="latex", names=names)
 
 
-def exact_and_number(value: Value | None) -> str:
+def exact_and_number(value: Value | None, names: Mapping[str, str] | None = None) -> str:
     """A value in a table: printing.format_exact_and_number in LaTeX (-12, \\sigma(1) \\approx 0.7311, -0.1966)."""
-    return format_exact_and_number(value, style="latex")
+    return format_exact_and_number(value, style="latex", names=names)
 
 
 def point_text(point: dict[str, sympy.Expr]) -> str:

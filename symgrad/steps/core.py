@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,7 @@ from sympy import Expr, Float
 from sympy.matrices import MatrixBase
 
 from ..errors import SymgradError
-from ..printing import latex, sympy_syntax, tex_text, text
+from ..printing import format_exact_and_number, format_number, latex, sympy_syntax, tex_text, text
 
 PRECISION = 30
 TOLERANCE = 1e-12
@@ -75,9 +75,10 @@ class Derivation:
         lines += self.notes
         return "\n".join(lines)
 
-    def latex(self) -> str:
-        """align* fragments (amsmath and amssymb only) that fit a page: see ``layout_rows``."""
-        return layout_rows([_step_row(s, self.partial) for s in self.steps])
+    def latex(self, names: Mapping[str, str] | None = None) -> str:
+        """align* fragments (amsmath and amssymb only) that fit a page: see ``layout_rows``. ``names`` are
+        the question's own symbols (s for the sigmoid), for the printer and the rule names."""
+        return layout_rows([_step_row(s, self.partial, names or {}) for s in self.steps])
 
     def final(self) -> Derivation:
         """The one-line answer ``claim = result`` (with its value at the point) as a derivation."""
@@ -128,16 +129,15 @@ class Derivation:
         return replace(self, steps=steps, point=dict(point))
 
 
-def show_value(value: Expr, tex: bool = False) -> str:
-    """'= exact' when short (with '≈ decimal' unless rational), else '≈ decimal'."""
-    exact = latex(value) if tex else text(value)
-    approx_sign = r"\approx" if tex else "≈"
-    if isinstance(value, MatrixBase) or value.is_Rational:
-        return f"= {exact}"
-    approx = f"{float(value.evalf(PRECISION)):.6g}"
-    if len(text(value)) <= 30:
-        return f"= {exact} {approx_sign} {approx}"
-    return f"{approx_sign} {approx}"
+def show_value(value: Expr, tex: bool = False, names: Mapping[str, str] | None = None) -> str:
+    """A step's value by the one number policy (printing.format_exact_and_number): '= -14',
+    '= sigma(1) ≈ 0.7311', or '≈ 0.1966' when the exact form is long."""
+    style = "latex" if tex else "text"
+    if isinstance(value, MatrixBase):
+        return f"= {latex(value, names=names) if tex else text(value)}"
+    decimal_only = format_number(value, style=style) == format_number(float(value.evalf(PRECISION)), style=style)
+    relation = (r"\approx" if tex else "≈") if decimal_only and not value.is_Rational else "="
+    return f"{relation} {format_exact_and_number(value, style=style, names=names)}"
 
 
 # -- page layout ----------------------------------------------------------------------------
@@ -174,24 +174,24 @@ class _Row:
         return " \\\\\n".join([first + tag, *rest])
 
 
-def _step_row(step: Step, partial: bool) -> _Row:
+def _step_row(step: Step, partial: bool, names: Mapping[str, str]) -> _Row:
     """A step's row, broken until it fits WIDTH (see the comment above)."""
     before, after, value = step.before, step.after, step.value if _shows_value(step) else None
-    rule = rule_tex(step.rule)
+    rule = rule_tex(step.rule.replace("σ", names["sigmoid"]) if "sigmoid" in names else step.rule)
     is_sum = not isinstance(after, MatrixBase) and after.is_Add
 
     def shown(transposed: bool) -> tuple[str, str, str]:
         def side(e):
             if transposed and isinstance(e, MatrixBase):  # a column of full-size entries, transposed
-                entries = r" \\[2pt] ".join(rf"\displaystyle {latex(entry, partial)}" for entry in e)
+                entries = r" \\[2pt] ".join(rf"\displaystyle {latex(entry, partial, names)}" for entry in e)
                 return rf"\begin{{bmatrix}}{entries}\end{{bmatrix}}^{{T}}"
-            return latex(e, partial)
+            return latex(e, partial, names)
         if value is None:
             v = ""
         elif transposed and isinstance(value, MatrixBase):
             v = f"= {side(value)}"
         else:
-            v = show_value(value, tex=True)
+            v = show_value(value, tex=True, names=names)
         return side(before), "= " + side(after), v
 
     left, right, v = shown(False)
@@ -202,14 +202,14 @@ def _step_row(step: Step, partial: bool) -> _Row:
     rights = [right, *([v] if v else [])]  # the value on a line of its own
     room = WIDTH - tex_width(left)
     if is_sum and tex_width(right) > room >= WIDTH / 2:
-        rights = [*_sum_lines(after, partial, room), *rights[1:]]
+        rights = [*_sum_lines(after, partial, room, names), *rights[1:]]
     if tex_width(left) + max(tex_width(r) for r in rights) <= WIDTH:
         return _Row(((left, rights[0]), *(("", r) for r in rights[1:])), rule)
     # a long left side on a line of its own (in the right column, so that it widens no other row's
     # left side), the right side and the value below it, each broken to fit
     room = WIDTH - tex_width(r"\quad")
     if is_sum and tex_width(right) > room:
-        rights = [*_sum_lines(after, partial, room), *rights[1:]]
+        rights = [*_sum_lines(after, partial, room, names), *rights[1:]]
     return _Row((("", _fit(left, WIDTH)), *(("", rf"\quad {_fit(r, room)}") for r in rights)), rule)
 
 
@@ -235,15 +235,15 @@ def _is_row_vector(*sides) -> bool:
         all(not isinstance(e, MatrixBase) or e.rows == 1 for e in sides)
 
 
-def _sum_lines(expr: Expr, partial: bool, width: float) -> list[str]:
+def _sum_lines(expr: Expr, partial: bool, width: float, names: Mapping[str, str]) -> list[str]:
     """``= a + b`` then ``+ c`` ...: a sum broken after the term that would pass ``width``."""
     from ..printing import TexPrinter
 
     terms = TexPrinter({"partial": partial})._as_ordered_terms(expr, order=None)
-    lines = ["= " + latex(terms[0], partial)]
+    lines = ["= " + latex(terms[0], partial, names)]
     for term in terms[1:]:
         sign, shown = ("-", -term) if term.could_extract_minus_sign() else ("+", term)
-        piece = f"{sign} {_bracketed(shown, partial)}"
+        piece = f"{sign} {_bracketed(shown, partial, names)}"
         if tex_width(lines[-1]) + tex_width(piece) > width:
             lines.append(rf"\quad {piece}")
         else:
@@ -251,8 +251,8 @@ def _sum_lines(expr: Expr, partial: bool, width: float) -> list[str]:
     return lines
 
 
-def _bracketed(expr: Expr, partial: bool) -> str:
-    body = latex(expr, partial)
+def _bracketed(expr: Expr, partial: bool, names: Mapping[str, str]) -> str:
+    body = latex(expr, partial, names)
     return rf"\left({body}\right)" if expr.is_Add else body
 
 
@@ -432,6 +432,12 @@ def _numeric(expr: Expr, point: dict) -> complex | None:
         return None
 
 
+def _complex(z) -> str:
+    """A value in a failed check's message: 12 significant digits by the one number policy."""
+    z = complex(z)
+    return format_number(z.real, digits=12) + (f" + {format_number(z.imag, digits=12)}i" if z.imag else "")
+
+
 def sample_points(variables: Sequence[sympy.Symbol], probes: Sequence[Expr], seed: int = 0) -> list[dict]:
     """Random points where the probes are defined and real: first in [-2, 2], then in (0, 3]."""
     rng = random.Random(seed)
@@ -473,10 +479,10 @@ def verify(step: Step, resolve: Resolver, points: list[dict], where: str) -> Non
             continue
         compared += 1
         if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
-            shown = ", ".join(f"{k} = {float(v):.6g}" for k, v in point.items())
+            shown = ", ".join(f"{k} = {format_number(v)}" for k, v in point.items())
             raise DerivationError(
                 f"{where} ({step.rule}) does not hold at {shown}: "
-                f"{sympy_syntax(step.before)} = {complex(a):.12g} but {sympy_syntax(step.after)} = {complex(b):.12g}"
+                f"{sympy_syntax(step.before)} = {_complex(a)} but {sympy_syntax(step.after)} = {_complex(b)}"
             )
     if compared == 0 and sympy.simplify(before - after) != 0:
         raise DerivationError(f"{where} ({step.rule}) could not be checked at any point")
