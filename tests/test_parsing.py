@@ -152,3 +152,18 @@ def test_long_but_flat_input_is_fine():
 def test_non_text_is_refused():
     with pytest.raises(ParseError, match="expected text"):
         parse(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text, tex", [
+    ("tanh x", r"\tanh\left(x\right)"),
+    ("sin x^2", r"\sin\left(x^{2}\right)"),
+    ("sin^2 x", r"\sin^{2}\left(x\right)"),
+    ("sin^2(x)", r"\sin^{2}\left(x\right)"),
+    ("|x - y|", r"\left|x - y\right|"),
+    ("sigma'(z)", r"\sigma'\left(z\right)"),
+    ("a ⊙ b", r"a \odot b"),
+])
+def test_the_authors_order_printer_reads_every_form_the_grammar_reads(text, tex):
+    from symgrad.parsing.tex import text_to_latex
+
+    assert text_to_latex(text) == tex, text

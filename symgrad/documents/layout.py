@@ -115,7 +115,30 @@ def point_text(point: dict[str, sympy.Expr]) -> str:
 # -- computation graph layout -------------------------------------------------------------------
 
 
-def graph_view(solution: Solution, mode: str) -> GraphView:
+_GATE_TEX = {"+": "+", "*": r"\times", "−": "-", "*-1": r"\times(-1)", "√": r"\sqrt{\cdot}", "dot": r"\cdot",
+             "^": r"a^{b}", "|x|": r"\lvert x\rvert", "max": r"\max", "min": r"\min", "1/x": "1/x"}
+
+
+def gate_label(label: str, names: Mapping[str, str] | None = None) -> str:
+    """A gate's label (gates.py) in math mode: ^2 as (.)^{2}, *3 as times 3, 2^x as 2^{x}, the sigmoid
+    under the question's name (s where it says s)."""
+    names = names or {}
+    if label == "σ":
+        tex = names.get("sigmoid", r"\sigma")
+    elif label in _GATE_TEX:
+        tex = _GATE_TEX[label]
+    elif label.startswith("^"):
+        tex = rf"(\cdot)^{{{label[1:]}}}"
+    elif label.startswith("*"):
+        tex = rf"\times {label[1:]}"
+    elif label.endswith("^x"):
+        tex = rf"{label[:-2]}^{{x}}"
+    else:  # +1, -2, exp, log, tanh, relu, H, a constant
+        tex = label if label[:1] in "+-" or label[:1].isdigit() else rf"\mathrm{{{tex_text(label)}}}"
+    return f"${tex}$"
+
+
+def graph_view(solution: Solution, mode: str, names: Mapping[str, str] | None = None) -> GraphView:
     """Inputs in the first column, each stage one column right of its deepest argument."""
     g = solution.graph
     depth: dict[str, int] = {n: 0 for n in g.inputs}
@@ -142,7 +165,7 @@ def graph_view(solution: Solution, mode: str) -> GraphView:
     nodes = [Node(ids[n], 0.0, row[n] * y_step, f"${latex_name(n)}$", "", "input") for n in g.inputs]
     for s in g.stages:
         nodes.append(Node(ids[s.name], depth[s.name] * x_step, row[s.name] * y_step,
-                          f"${tex_text(s.label)}$" if s.label in ("+", "*") else tex_text(s.label),
+                          gate_label(s.label, names),
                           f"${latex_name(s.name)}$", "gate"))
     out_depth = depth[g.output] + 1
     nodes.append(Node("out", out_depth * x_step - 0.8, row[g.output] * y_step, "", "", "output"))

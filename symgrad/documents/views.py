@@ -75,8 +75,8 @@ def _staged(problem: Problem) -> ProblemView:
         if part == "graph":
             parts.append(PartView("", f"Here is the computation graph of ${out}$ as a circuit of gates. "
                                   "Assign a variable name to each intermediate result and write its definition.",
-                                  3.0, blank=graph_view(solution, "skeleton"),
-                                  solution=[Block("graph", graph_view(solution, "plain")),
+                                  3.0, blank=graph_view(solution, "skeleton", names),
+                                  solution=[Block("graph", graph_view(solution, "plain", names)),
                                             Block("math", _definitions(g, names))],
                                   answer=[", ".join(f"{latex_name(s.name)} = {latex(s.expr, names=names)}"
                                                     for s in g.stages)]))
@@ -102,8 +102,8 @@ def _staged(problem: Problem) -> ProblemView:
             parts.append(PartView("", f"On the computation graph, write the value of every intermediate result "
                                   f"in the forward pass (above each wire) and the gradient flowing back in the "
                                   f"backward pass (below each wire) at {at}.", 1.0,
-                                  blank=graph_view(solution, "blank"),
-                                  solution=[Block("graph", graph_view(solution, "filled")),
+                                  blank=graph_view(solution, "blank", names),
+                                  solution=[Block("graph", graph_view(solution, "filled", names)),
                                             Block("table", {"head": ("variable", "definition", "value"),
                                                             "rows": forward_rows}),
                                             backprop()],

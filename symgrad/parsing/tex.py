@@ -54,6 +54,28 @@ class _Tex(Transformer_NonRecursive):
             return rf"\left|{inside}\right|", ATOM
         return rf"{_FUNCTIONS[name]}\left({inside}\right)", ATOM
 
+    def dcall(self, func: Token, inner):
+        name = str(func).removesuffix("'")
+        return rf"{_FUNCTIONS[name]}'\left({inner[0]}\right)", ATOM
+
+    def abs(self, inner):
+        return rf"\left|{inner[0]}\right|", ATOM
+
+    def barg(self, *factors):  # sin x^2, tanh 2x: the argument of a function written without parentheses
+        return " ".join(_wrap(f, UNARY) for f in factors), PRODUCT
+
+    def bare(self, func: Token, arg):
+        return self.call(func, arg)
+
+    def powcall(self, func: Token, op: Token, exponent: Token, arg):  # sin^2(x), sin^2 x
+        name = str(func)
+        return rf"{_FUNCTIONS[name]}^{{{exponent}}}\left({_unwrap(arg)}\right)", ATOM
+
+    powbare = powcall
+
+    def hadamard(self, a, b):
+        return rf"{_wrap(a, PRODUCT)} \odot {_wrap(b, UNARY)}", PRODUCT
+
     def add(self, a, b):
         return f"{a[0]} + {_wrap(b, PRODUCT)}", SUM
 
