@@ -226,7 +226,8 @@ _TEX_ESCAPES = {
 
 
 def tex_text(s: str) -> str:
-    """Plain text made safe inside LaTeX: special characters escaped, a few symbols as math."""
+    """Plain text made safe inside LaTeX: special characters escaped, a few symbols as math (>= as ≥)."""
+    s = s.replace(">=", "≥").replace("<=", "≤")
     return "".join(_TEX_ESCAPES.get(c) or (f"${_greek(c).strip()}$" if "GREEK" in _unicode_name(c) else c) for c in s)
 
 

@@ -129,9 +129,11 @@ def test_002_zero_initialization_gives_the_seeds_numbers():
 def test_zero_initialization_symmetry_is_shown_where_it_is_not_degenerate():
     p = load_problem("net-zero-symmetry")
     net = p.network
-    history = symmetry_trace(net, 0, Matrix(p.data["x"]), Matrix(p.data["y"]), 2, 1)
-    (t0, w0), (t1, w1), (t2, w2) = history
+    history = symmetry_trace(net, 0, Matrix(p.data["x"]), Matrix(p.data["y"]), p.data["steps"],
+                             p.data["learning_rate"])
+    (t0, w0), (t1, w1), (t2, w2), (t3, _) = history
     assert float(t0.loss) == 0.5  # the output 0 misses the target 1
+    assert float(t0.loss) > float(t1.loss) > float(t2.loss) > float(t3.loss)  # and learning makes progress
     assert w1[0] == w0[0]  # at zero the first layer's gradient passes through the zero output weights ...
     assert w1[1] != w0[1] and len(set(w1[1])) == 1  # ... which move first, all alike ...
     assert w2[0] != w1[0]  # ... and then the first layer moves too
@@ -152,8 +154,9 @@ def test_every_instance_is_printed_in_the_question():
     v = shown("net-phi")
     backward = v.parts[2].question
     assert backward.count(r"\begin{bmatrix}") == 5  # W1, W2, b, x, y
-    weights, bias, x, y = nice_instance(load_problem("net-phi").network)
-    assert _mat(Matrix([1, 2, -1])) in backward and _mat(weights[0]) in backward
+    data = load_problem("net-phi").data
+    assert _mat(Matrix([1, Rational(1, 2), -1])) in backward and _mat(data["weights"][0]) in backward
+    assert _mat(Matrix([[1, -1, Rational(1, 2)], [Rational(-1, 2), 1, 1], [1, Rational(1, 2), -1]])) in backward
 
 
 def test_nice_instances_have_no_identical_rows():

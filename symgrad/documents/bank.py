@@ -146,6 +146,22 @@ def _numbers(value: Any) -> list[sympy.Expr]:
     return [_number(v) for v in value]
 
 
+def _matrices(value: Any) -> list:
+    """One matrix per layer, each a list of rows of numbers (null for a layer without one)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected one matrix per layer, each a list of rows like [[1, -2], [0.5, 3]]")
+    out = []
+    for m in value:
+        if m is None:
+            out.append(None)
+            continue
+        rows = m if isinstance(m, list) and m and isinstance(m[0], list) else [[v] for v in (m or [])]
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise ValueError("expected one matrix per layer, each a list of rows of equal length")
+        out.append(sympy.Matrix([_numbers(r) for r in rows]))
+    return out
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -225,7 +241,8 @@ KINDS: dict[str, Kind] = {
     "network": Kind(
         {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
          "biases": (_biases, False), "seed": (_count, False), "learning_rate": (_number, False),
-         "x": (_numbers, False), "y": (_numbers, False), "figure": (_flag, False)},
+         "x": (_numbers, False), "y": (_numbers, False), "weights": (_matrices, False), "b": (_matrices, False),
+         "figure": (_flag, False)},
         ("total", "model", "params", "shapes", "formulas", "forward", "backward", "step", "output-gradients",
          "zero-init", "neurons", "matrices"),
     ),
@@ -346,9 +363,20 @@ def _check_problem(raw: Any, path: str, index: int) -> Problem:
 def _check_consistency(data: dict[str, Any], kind: str, path: str, pid: str) -> None:
     if kind in ("network", "symmetry"):
         try:
-            network_of(data)
+            net = network_of(data)
         except SymgradError as err:
             raise _fail(path, pid, "sizes", str(err)) from None
+        wanted = {"weights": [(n, m) for m, n in zip(net.sizes, net.sizes[1:])],
+                  "b": [(n, 1) if has else None for n, has in zip(net.sizes[1:], net.biases)],
+                  "x": [(net.sizes[0],)], "y": [(net.sizes[-1],)]}
+        for name, shapes in wanted.items():
+            if name not in data:
+                continue
+            given = [len(data[name])] if name in ("x", "y") else data[name]
+            got = [(g,) for g in given] if name in ("x", "y") else [None if g is None else g.shape for g in given]
+            if got != shapes:
+                show = lambda s: ", ".join("none" if t is None else "×".join(map(str, t)) for t in s)  # noqa: E731
+                raise _fail(path, pid, name, f"expected {show(shapes)} for this network, not {show(got)}")
     if kind == "cnn":
         from ..nets import trace_shapes
 

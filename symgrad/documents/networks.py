@@ -58,6 +58,7 @@ def notation(net: Network, symbols: dict[str, str]) -> dict[str, str]:
         names[ours] = _display(theirs) if ours not in ACTIVATIONS else (
             theirs if len(theirs) == 1 else _display(theirs))
     names["a0"] = names["x"]
+    names[f"d^{{({L})}}"] = names.get("outputs", f"d^{{({L})}}")  # the output's size, in a loss's formula
     for l in range(1, L + 1):
         act = net.activations[l - 1]
         if act in ACTIVATIONS and act != "identity":
@@ -84,6 +85,8 @@ def _instance(problem: Problem):
     """The problem's numbers: its own (weights:, bias:, x:, y: in the bank) or a nice draw from its seed."""
     net = problem.network
     weights, bias, x, y = nice_instance(net, problem.data.get("seed", 0))
+    weights = problem.data.get("weights", weights)
+    bias = problem.data.get("b", bias)
     if "x" in problem.data:
         x = sympy.Matrix(problem.data["x"])
     if "y" in problem.data:
@@ -408,11 +411,12 @@ def _symmetry(problem: Problem) -> ProblemView:
                        "different values: random initialization breaks the symmetry." if not same else
                        "Some rows happen to coincide.")
         else:
+            outputs = (" The entries of each row of $" + names["W2"] + "$ stay equal to each other too, while the "
+                       "output units' errors differ because each has its own target." if net.sizes[-1] > 1 else
+                       " The entries of $" + names["W2"] + "$ stay equal to each other too.")
             verdict = ("After every step all hidden units have the same activation and the same error, so every "
-                       "row of $" + names["W1"] + "$ receives the same update and the rows stay equal. The entries "
-                       "of each row of $" + names["W2"] + "$ stay equal to each other too, while the output units' "
-                       "errors differ because each has its own target. The hidden layer acts like one unit copied."
-                       if same else "The rows become different.")
+                       "row of $" + names["W1"] + "$ receives the same update and the rows stay equal." + outputs
+                       + " The hidden layer acts like one unit copied." if same else "The rows become different.")
         parts.append(PartView("", question, 5.0, solution=[Block("math", rows), Block("text", [verdict])],
                               answer=[r"\text{" + ("the rows of } " + names["W1"] + r" \text{ stay identical}"
                                                    if same else "the rows differ}")]))
