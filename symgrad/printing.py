@@ -400,3 +400,10 @@ def _rounded(d, decimals: int | None, digits: int, style: str) -> str:
     shown = f"{mantissa:f}"
     shown = shown.rstrip("0").rstrip(".") if "." in shown else shown
     return rf"{shown} \times 10^{{{exponent}}}" if style == "latex" else f"{shown}e{exponent}"
+
+
+def format_count(n: int, style: str = "latex") -> str:
+    """A whole count as every document prints it: 448, 5770, 20\\,200, 805\\,371\\,904 (a thin space between
+    groups of three from five digits on, as SI writes numbers; "20 200" in text)."""
+    digits = f"{int(n):,}" if abs(int(n)) >= 10000 else str(int(n))
+    return digits.replace(",", r"\," if style == "latex" else "\u2009")

@@ -172,3 +172,13 @@ def test_the_coarse_neuron_prints_sigma_1_the_same():
     out = solution.graph.output
     row = next(line for line in solution.table().splitlines() if line.startswith(f"{out} = "))
     assert re.split(r"\s{2,}", row.strip())[2] == F_TEXT
+
+
+@pytest.mark.parametrize("n, latex_form, text_form", [
+    (448, "448", "448"), (5770, "5770", "5770"), (20200, r"20\,200", "20\u2009200"),
+    (805371904, r"805\,371\,904", "805\u2009371\u2009904"), (-10000, r"-10\,000", "-10\u2009000"),
+])
+def test_counts_print_alike_everywhere(n, latex_form, text_form):
+    from symgrad.printing import format_count
+
+    assert format_count(n) == latex_form and format_count(n, style="text") == text_form

@@ -187,10 +187,11 @@ def graph_view(solution: Solution, mode: str, names: Mapping[str, str] | None = 
     return GraphView(nodes, edges, mode)
 
 
-def _statement(problem: Problem, fallback: str) -> str:
+def _statement(problem: Problem, fallback: str, names: Mapping[str, str] | None = None) -> str:
+    """The problem's intro (its $...$ math in the question's own names), or the fallback."""
     from ..parsing.tex import prose_to_latex
 
-    return prose_to_latex(problem.intro) if problem.intro else fallback
+    return prose_to_latex(problem.intro, names) if problem.intro else fallback
 
 
 def _labels(parts: list[PartView]) -> list[PartView]:

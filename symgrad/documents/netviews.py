@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..printing import latex, tex_text
+from ..printing import format_count, latex, tex_text
 from .bank import Problem
 from .layout import Block, PartView, ProblemView, _labels, _statement
 
@@ -67,21 +67,29 @@ def _cnn(problem: Problem) -> ProblemView:
                     how = rf"\frac{{{n} - {f} + 2 \cdot {p}}}{{{s}}} + 1 = {e.shape[1]}"
                 rows.append((text_cell(str(e.layer)), how, text_cell(shape(e.shape))))
                 previous = e.shape
-            parts.append(PartView("", f"The input has shape {shape(shape_in)}. Give the shape after each layer.",
+            listing = "".join(rf"\item \texttt{{{tex_text(str(e.layer))}}}" for e in traced)
+            question = (f"The input has shape {shape(shape_in)}. Give the shape after each of these layers "
+                        "(a convolution or pooling layer with an $n$ by $n$ input, an $f$ by $f$ filter, padding $p$ "
+                        "and stride $s$ gives an $o$ by $o$ output with $o = (n - f + 2p)/s + 1$):"
+                        rf"\begin{{enumerate}}\renewcommand{{\labelenumii}}{{\arabic{{enumii}}.}}{listing}"
+                        r"\end{enumerate}")
+            parts.append(PartView("", question,
                                   5.0, solution=[Block("table", {"head": ("layer", "$o = (n - f + 2p)/s + 1$", "shape"),
                                                                  "rows": rows})],
                                   answer=[text_cell(f"{i}. {shape(e.shape)}") for i, e in enumerate(traced, 1)]))
         else:
             rows = []
             for e in traced:
-                dense = f"{e.dense_params:,}".replace(",", r"\,") if e.dense_params is not None else ""
-                rows.append((text_cell(str(e.layer)), f"{e.params:,}".replace(",", r"\,"), dense))
+                dense = format_count(e.dense_params) if e.dense_params is not None else ""
+                rows.append((text_cell(str(e.layer)), format_count(e.params), dense))
             parts.append(PartView("", "How many parameters does each layer have? For each convolution, also give "
                                   "the parameters of a fully connected layer from its flattened input to its "
                                   "flattened output.", 5.0,
                                   solution=[Block("table", {"head": ("layer", "parameters", "fully connected"),
                                                             "rows": rows})],
-                                  answer=[text_cell(f"{i}. {e.params}") for i, e in enumerate(traced, 1)]))
+                                  answer=[rf"\text{{{i}. }}{format_count(e.params)}"
+                                          + (rf"\text{{ (fully connected: }}{format_count(e.dense_params)}\text{{)}}"
+                                             if e.dense_params is not None else "") for i, e in enumerate(traced, 1)]))
     fallback = f"A convolutional network receives a batch of N inputs of shape {shape(shape_in)[4:-1]}."
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, tex_text(fallback)), _labels(parts))
 

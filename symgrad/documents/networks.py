@@ -380,7 +380,7 @@ def _network_statement(problem: Problem, net: Network, names: dict[str, str], ha
     rows = ", ".join(f"${r}$" for r in (row.replace("&", "") for row in forward_lines(net, names, has_loss)))
     bias = {True: "with biases", False: "without biases"}.get(all(net.biases), "with biases in some layers")
     fallback = (f"A fully connected network with layer sizes ${list(net.sizes)}$ ({bias}) computes {rows}.")
-    return _statement(problem, fallback)
+    return _statement(problem, fallback, names)
 
 
 def _symmetry(problem: Problem) -> ProblemView:
@@ -400,8 +400,11 @@ def _symmetry(problem: Problem) -> ProblemView:
                 rows.append(rf"{names['a1']} &= {_mat(t.a[1])}, & {names['d1']} &= {_mat(t.delta[0])}, "
                             rf"\quad {names['d2']} = {_mat(t.delta[1])}")
         same = all(rows_identical(w[0]) for _, w in history)
+        first = history[0][0]
+        drawn = ", ".join(f"${names[f'W{l}']} = {_mat(w)}$" for l, w in enumerate(first.weights, 1))
+        drawn += "".join(f", ${names[f'b{l}']} = {_mat(b)}$" for l, b in enumerate(first.bias, 1) if b is not None)
         start = (f"every weight{' and bias' if any(net.biases) else ''} equal to ${latex(init)}$"
-                 if not random_start else "small random weights")
+                 if not random_start else f"the small random weights {drawn}")
         question = (f"Start from {start} and take {steps} steps of gradient descent (learning rate "
                     f"${latex(rate)}$) at ${names['x']} = {_mat(x)}$, ${names['y']} = {_mat(y)}$. Compare the "
                     f"hidden units' activations ${names['a1']}$, their errors ${names['d1']}$, and the rows of "

@@ -8,7 +8,7 @@ import sympy
 
 from ..parsing import parse_program, symbol
 from ..parsing.tex import prose_to_latex, text_to_latex
-from ..printing import latex, latex_name, tex_text
+from ..printing import format_count, latex, latex_name, tex_text
 from ..solve import solve
 from ..steps import chain_steps
 from .bank import Problem
@@ -26,9 +26,7 @@ def _d(top: str | sympy.Basic, below: str | sympy.Basic, partial: bool = True) -
 
 def _integer(value: sympy.Expr) -> str:
     """A count as the documents print one: 20200, 10\\,000 (thin spaces from five digits on)."""
-    if value.is_Integer and abs(value) >= 10000:
-        return f"{int(value):,}".replace(",", r"\,")
-    return latex(value)
+    return format_count(int(value)) if value.is_Integer else latex(value)
 
 
 # -- concept ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ author wrote it ((x + y)z + x stays in that order; SymPy would reorder it to x +
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from lark import Token, Transformer_NonRecursive, v_args
 
@@ -33,14 +34,19 @@ def _unwrap(item: tuple) -> str:
 
 @v_args(inline=True)
 class _Tex(Transformer_NonRecursive):
-    """Parse tree -> (LaTeX, precedence), one method per grammar alias, keeping the author's order."""
+    """Parse tree -> (LaTeX, precedence), one method per grammar alias, keeping the author's order.
+    ``names`` maps a name to the LaTeX a question shows for it (W1 -> W^{(1)}, x1 -> x^{(1)})."""
+
+    def __init__(self, names: Mapping[str, str] | None = None):
+        super().__init__()
+        self.names = dict(names or {})
 
     def number(self, token: Token):
         return str(token), ATOM
 
     def name(self, token: Token):
         text = str(token)
-        return {"pi": r"\pi", "π": r"\pi", "e": "e"}.get(text, latex_name(text)), ATOM
+        return {"pi": r"\pi", "π": r"\pi", "e": "e"}.get(text, latex_name(self.names.get(text, text))), ATOM
 
     def group(self, inner):
         return rf"\left({inner[0]}\right)", ATOM, inner[0]
@@ -96,31 +102,33 @@ class _Tex(Transformer_NonRecursive):
         return f"{_wrap(base, ATOM)}^{{{_unwrap(exponent)}}}", POWER
 
 
-def text_to_latex(text: str) -> str:
-    """The LaTeX of a plain-text expression, in the author's order and parentheses."""
-    return _Tex().transform(parse_tree(text))[0]
+def text_to_latex(text: str, names: Mapping[str, str] | None = None) -> str:
+    """The LaTeX of a plain-text expression, in the author's order and parentheses (``names``: see _Tex)."""
+    return _Tex(names).transform(parse_tree(text))[0]
 
 
 _DEFINITION = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*=\s*(.+)$")
 
 
-def math_to_latex(text: str) -> str:
+def math_to_latex(text: str, names: Mapping[str, str] | None = None) -> str:
     """``expr``, ``name = expr`` or ``f(x, y) = expr`` as LaTeX; every expression goes through the grammar."""
+    names = names or {}
     m = _DEFINITION.match(text)
     if not m:
-        return text_to_latex(text)
+        return text_to_latex(text, names)
     name, params, rhs = m.groups()
-    head = _FUNCTIONS.get(name, latex_name(name))
+    head = _FUNCTIONS.get(name, latex_name(names.get(name, name)))
     if params is not None:
-        names = [p.strip() for p in params.split(",") if p.strip()]
-        head += r"\left(" + ", ".join(text_to_latex(p) for p in names) + r"\right)"
-    return f"{head} = {text_to_latex(rhs)}"
+        arguments = [p.strip() for p in params.split(",") if p.strip()]
+        head += r"\left(" + ", ".join(text_to_latex(p, names) for p in arguments) + r"\right)"
+    return f"{head} = {text_to_latex(rhs, names)}"
 
 
-def prose_to_latex(text: str) -> str:
-    """Prose from the bank: text escaped for LaTeX, and each $...$ span read by our grammar."""
+def prose_to_latex(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Prose from the bank: text escaped for LaTeX, and each $...$ span read by our grammar, its names
+    shown as the question shows them (``names``, from the problem's symbols)."""
     pieces = re.split(r"\$([^$]*)\$", text)
     out = []
     for i, piece in enumerate(pieces):
-        out.append(f"${math_to_latex(piece)}$" if i % 2 else tex_text(piece))
+        out.append(f"${math_to_latex(piece, names)}$" if i % 2 else tex_text(piece))
     return "".join(out)
