@@ -237,3 +237,14 @@ def test_seed_slips_are_footnoted(pid, part, words):
     solution = view(load_problem(pid)).parts[part].solution
     notes = [b for b in solution if isinstance(b, Correction)]
     assert len(notes) == 1 and words in notes[0].content[0] and notes[0].kind == "text"
+
+
+def test_interpretations_set_their_math_in_math_mode():
+    from symgrad.documents.bank import load_problem
+    from symgrad.documents.views import view
+
+    answers = view(load_problem("grad-xy")).parts[2].answer
+    assert answers[0] == (r"\text{At $x = 1$, $y = -2$: increasing $x$ by a small $\varepsilon$ changes $f$ by "
+                          r"about $-2\varepsilon$ ($f$ decreases 2 times as fast as $x$).}")
+    notes = view(load_problem("grad-max")).parts[1].solution[0].content
+    assert any(r"$\mathbf{1}\left(x \geq y\right)$ for $x$, $\mathbf{1}\left(y > x\right)$ for $y$" in n for n in notes)

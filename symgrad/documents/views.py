@@ -29,7 +29,7 @@ from .layout import (
 )
 from .netviews import NETWORK_HANDLERS
 from .networks import NETWORK_KINDS
-from .notation import answer_number, correction_blocks, derivation_block, value_cell
+from .notation import answer_number, correction_blocks, derivation_block, note_latex, value_cell
 from .seedviews import SEED_HANDLERS
 
 # -- per-kind handlers -------------------------------------------------------------------------------
@@ -155,10 +155,12 @@ def _gradients(problem: Problem) -> ProblemView:
                                   solution=[Block("math", [rf"\nabla {latex_name(out)} &= {vector}"])],
                                   answer=[rf"\nabla {latex_name(out)} = {vector}"]))
         elif part == "interpretation":
+            shown = [v.name for v in variables] + [out]
             parts.append(PartView("", f"At {point_text(point)}, how does a small change in each variable "
                                   f"change ${latex_name(out)}$?", 3.0,
-                                  solution=[Block("text", [tex_text(n) for n in d.notes])],
-                                  answer=[r"\text{" + tex_text(n) + "}" for n in d.notes if n.startswith("At ")]))
+                                  solution=[Block("text", [note_latex(n, shown) for n in d.notes])],
+                                  answer=[r"\text{" + note_latex(n, shown) + "}" for n in d.notes
+                                          if n.startswith("At ")]))
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels(parts))
 
 
