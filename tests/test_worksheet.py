@@ -100,6 +100,8 @@ def test_solutions_show_the_seed_answers(seed_pdfs):
     # the network exercises: counts (210 and 233, both stated), the CNN's corrected count, a Hadamard product
     assert re.search(r"= 210(?!\d)", text) and re.search(r"= 233(?!\d)", text)
     assert "805 371 904" in text and re.search(r"\b5770\b", text)
+    key = pdf_text(seed_pdfs / "answers.pdf")
+    assert "1. 448 (fully connected: 805 371 904)" in key and "3. 4640 (fully connected: 471 888 000)" in key
 
 
 def test_worksheet_shows_none_of_the_answers(seed_pdfs):

@@ -168,7 +168,8 @@ def neuron_drawing(net: Network, names: dict[str, str], labelled: bool) -> Graph
             a = names[f"a{l}"]
             label = ""
             if labelled:  # a^{2} -> a_{j}^{2}: the neuron's index below, the layer above
-                label = "$" + (re.sub(r"\^", f"_{{{j + 1}}}^", a, count=1) if "^" in a else f"{a}_{{{j + 1}}}") + "$"
+                index = f"_{{{j + 1}}}" if size > 1 else ""
+                label = "$" + (re.sub(r"\^", index + "^", a, count=1) if "^" in a else a + index) + "$"
             nodes.append(Node(f"n{l}_{j}", 3.2 * l, -1.2 * (j + (tallest - size) / 2), label, "", "gate"))
     for l in range(1, len(net.sizes)):
         for j in range(net.sizes[l]):
@@ -190,8 +191,8 @@ def _network(problem: Problem) -> ProblemView:
     for part in problem.parts:
         if part == "model":
             rows = forward_lines(net, names, has_loss)
-            parts.append(PartView("", "Fill in the computation graph of the forward pass, naming every intermediate "
-                                  "result, and write out the output" + (" and the loss" if has_loss else "")
+            parts.append(PartView("", "On the computation graph of the forward pass below, name the result of every "
+                                  "gate, and write out the output" + (" and the loss" if has_loss else "")
                                   + " for an input $" + names["x"] + "$.", 4.0,
                                   blank=flow_graph(net, names, "skeleton", has_loss),
                                   solution=[Block("graph", flow_graph(net, names, "plain", has_loss)),
@@ -237,7 +238,9 @@ def _network(problem: Problem) -> ProblemView:
             identity = [l for l in range(1, L + 1) if net.activations[l - 1] == "identity"]
             for l in identity:
                 notes.append(f"Layer {l} has no activation, so no diagonal factor appears there.")
-            answer = [f"{latex(f.lhs, partial=True, names=names)} = {latex(f.expr, names=names)}" for f in fs]
+            answer = [rf"{latex(f.lhs, partial=True, names=names)} = {latex(f.expr, names=names)} \quad "
+                      rf"({_shape(net, f.shape)})" for f in fs]
+            answer += [rf"{names[f'Omega{l}']} = \operatorname{{diag}}\left({names[f'p{l}']}\right)" for l in omegas]
             parts.append(PartView("", "Write the backward pass in matrix notation, with the shape of each "
                                   "quantity.", 7.0, solution=[Block("math", rows), Block("text", notes)],
                                   answer=answer))
@@ -265,8 +268,7 @@ def _network(problem: Problem) -> ProblemView:
             question = "Backpropagate: compute every error and the gradient of every parameter"
             question += "." if "forward" in problem.parts else f" at{instance}"
             parts.append(PartView("", question, 6.0, solution=[Block("math", rows)],
-                                  answer=[r.replace("&", "", 1) for r in rows
-                                          if r.startswith(r"\frac")]))
+                                  answer=[r.replace("&", "", 1) for r in rows]))
         elif part == "step":
             rate = problem.data.get("learning_rate", sympy.Rational(1, 2))
             new_w, new_b = gradient_step(t, rate)
@@ -329,7 +331,7 @@ def _network(problem: Problem) -> ProblemView:
             parts.append(PartView("", "Label every neuron of the network drawn below with the notation "
                                   f"${_any_layer(names['a1'])}_{{j}}$.", 2.0, blank=neuron_drawing(net, names, False),
                                   solution=[Block("graph", neuron_drawing(net, names, True))],
-                                  answer=[r"\text{the labelled drawing in the solutions}"]))
+                                  answer=[", ".join(_neuron_labels(net, names, l)) for l in range(len(net.sizes))]))
         elif part == "matrices":
             _, w_sym, b_sym, _ = explicit_network(net)
             rows = []
@@ -357,6 +359,12 @@ def _dy(name: str, names: dict[str, str]) -> str:
 def _entry_name(matrix_tex: str) -> str:
     """W^{(1)} -> w^{(1)}: the name of one entry, in the matrix's own lower case."""
     return matrix_tex[0].lower() + matrix_tex[1:] if matrix_tex[:1].isalpha() else matrix_tex
+
+
+def _neuron_labels(net: Network, names: dict[str, str], layer: int) -> list[str]:
+    """The labels of one layer's neurons, top to bottom, as the drawing shows them."""
+    drawing = neuron_drawing(net, names, True)
+    return [n.label.strip("$") for n in drawing.nodes if n.name.startswith(f"n{layer}_")]
 
 
 def _any_layer(first: str) -> str:
@@ -420,9 +428,12 @@ def _symmetry(problem: Problem) -> ProblemView:
             verdict = ("After every step all hidden units have the same activation and the same error, so every "
                        "row of $" + names["W1"] + "$ receives the same update and the rows stay equal." + outputs
                        + " The hidden layer acts like one unit copied." if same else "The rows become different.")
+        last_t, last_w = history[-1]
         parts.append(PartView("", question, 5.0, solution=[Block("math", rows), Block("text", [verdict])],
                               answer=[r"\text{" + ("the rows of } " + names["W1"] + r" \text{ stay identical}"
-                                                   if same else "the rows differ}")]))
+                                                   if same else "the rows differ}"),
+                                      rf"\text{{after {steps} steps: }} {names['W1']} = {_mat(last_w[0])}, \quad "
+                                      rf"{names['a1']} = {_mat(last_t.a[1])}"]))
     return ProblemView(problem.id, tex_text(problem.title), _network_statement(problem, net, names), _labels(parts))
 
 

@@ -91,13 +91,16 @@ def _staged(problem: Problem) -> ProblemView:
                                   f"at {at}.", 1.0, blanks=[(r[0], r[1], "") for r in forward_rows],
                                   solution=[Block("table", {"head": ("variable", "definition", "value"),
                                                             "rows": forward_rows})],
-                                  answer=[f"{out} = {answer_number(solution.value(g.output), names)}"]))
+                                  answer=[f"{latex_name(s.name)} = {answer_number(solution.value(s.name), names)}"
+                                          for s in g.stages]))
         elif part == "backward":
             parts.append(PartView("", f"Backpropagate: compute the gradient of ${out}$ with respect to every "
                                   f"intermediate variable and every input at {at}.", 1.0,
                                   blanks=[(r[0], "", "") for r in backward_rows],
                                   solution=[backprop()],
-                                  answer=answers_grad))
+                                  answer=[f"{r[0]} = {answer_number(solution.grad(n), names)}"
+                                          for r, n in zip(backward_rows, (*reversed([s.name for s in g.stages]),
+                                                                          *g.inputs))]))
         elif part == "values":
             parts.append(PartView("", f"On the computation graph, write the value of every intermediate result "
                                   f"in the forward pass (above each wire) and the gradient flowing back in the "
