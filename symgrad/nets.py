@@ -360,27 +360,9 @@ def OUTPUTS_TEX(name: str) -> str:  # noqa: N802 - a table lookup that reads lik
 
 def symmetry(net: Network, value: sympy.Expr, x: Matrix, y: Matrix, steps: int, rate: sympy.Expr,
              seed: int | None = None) -> list[list[Matrix]]:
-    """The first layer's weights after each of ``steps`` gradient steps, from constant ``value`` (or random
-    small weights with ``seed``). With constant weights every row stays the same: the hidden units never
-    become different; random weights break the tie."""
-    import random
-
-    rng = random.Random(seed)
-    def start(rows, cols):
-        if seed is None:
-            return Matrix(rows, cols, lambda i, j: value)
-        return Matrix(rows, cols, lambda i, j: sympy.Float(round(rng.uniform(-1, 1), 2), 15))
-
-    weights = [start(net.sizes[l], net.sizes[l - 1]) for l in range(1, len(net.sizes))]
-    bias = [start(net.sizes[l], 1) if net.biases[l - 1] else None for l in range(1, len(net.sizes))]
-    history = [weights]
-    for _ in range(steps):
-        t = run(net, weights, bias, x, y)
-        weights, bias = gradient_step(t, rate)
-        weights = [w.evalf(15) for w in weights]
-        bias = [None if b is None else b.evalf(15) for b in bias]
-        history.append(weights)
-    return history
+    """The weights after each of ``steps`` gradient steps (see symmetry_trace): with constant weights every
+    row of the first layer stays the same, random weights break the tie."""
+    return [weights for _, weights in symmetry_trace(net, value, x, y, steps, rate, seed)]
 
 
 def rows_identical(m: Matrix, tol: float = 1e-12) -> bool:
