@@ -54,9 +54,7 @@ def notation(net: Network, symbols: dict[str, str]) -> dict[str, str]:
     for l in range(1, L + 1):
         names.update({f"W{l}": f"W^{{({l})}}", f"b{l}": f"b^{{({l})}}", f"z{l}": f"z^{{({l})}}",
                       f"a{l}": f"a^{{({l})}}", f"d{l}": rf"\delta^{{({l})}}", f"Omega{l}": rf"\Omega^{{({l})}}"})
-    for ours, theirs in symbols.items():
-        names[ours] = _display(theirs) if ours not in ACTIVATIONS else (
-            theirs if len(theirs) == 1 else _display(theirs))
+    names.update({ours: _display(theirs) for ours, theirs in symbols.items()})
     names["a0"] = names["x"]
     names[f"d^{{({L})}}"] = names.get("outputs", f"d^{{({L})}}")  # the output's size, in a loss's formula
     for l in range(1, L + 1):
@@ -82,7 +80,7 @@ def _shape(net: Network, shape) -> str:
 
 
 def _instance(problem: Problem):
-    """The problem's numbers: its own (weights:, bias:, x:, y: in the bank) or a nice draw from its seed."""
+    """The problem's numbers: its own (weights:, b:, x:, y: in the bank) or a nice draw from its seed."""
     net = problem.network
     weights, bias, x, y = nice_instance(net, problem.data.get("seed", 0))
     weights = problem.data.get("weights", weights)
