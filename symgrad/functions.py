@@ -1,9 +1,10 @@
-"""SymPy functions of our own: sigmoid and relu, with derivative, rewrite, numeric value and LaTeX."""
+"""SymPy functions of our own: sigmoid, relu and the activations after them (softplus, elu, leaky_relu,
+gelu, silu), each with its derivative, rewrite, numeric value and LaTeX."""
 
 from __future__ import annotations
 
 import sympy
-from sympy import Function, Heaviside, Max, S, exp
+from sympy import Expr, Function, Heaviside, Max, S, exp
 
 
 class sigmoid(Function):  # noqa: N801 - SymPy functions are lower-case by convention
@@ -87,5 +88,122 @@ class relu(Function):  # noqa: N801
         return rf"{name}^{{{exp}}}\left({inner}\right)" if exp else rf"{name}\left({inner}\right)"
 
 
-OUR_FUNCTIONS = {"sigmoid": sigmoid, "relu": relu}
+class _Defined(Function):
+    """A function of ours given by a closed form (``definition``): its value, its rewrite and its LaTeX
+    derive from that form; ``fdiff`` writes the derivative the way a course does (softplus' = sigma)."""
+
+    is_real = True
+    tex = ""
+
+    @classmethod
+    def definition(cls, *args: Expr) -> Expr:
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        return self.definition(*self.args)._eval_evalf(prec)
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return self.definition(*args)
+
+    def _latex(self, printer, exp=None):
+        inner = ", ".join(printer._print(a) for a in self.args)
+        name = latex_function_name(printer, type(self).__name__, self.tex)
+        return rf"{name}^{{{exp}}}\left({inner}\right)" if exp else rf"{name}\left({inner}\right)"
+
+
+class softplus(_Defined):  # noqa: N801
+    r"""softplus(x) = log(1 + e^x), a smooth relu; its derivative is the sigmoid."""
+
+    nargs = 1
+    tex = r"\operatorname{softplus}"
+
+    @classmethod
+    def definition(cls, x):
+        return sympy.log(1 + exp(x))
+
+    @classmethod
+    def eval(cls, arg):
+        return sympy.log(2) if arg.is_zero else None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+
+class elu(_Defined):  # noqa: N801
+    r"""elu(x, a) = x for x > 0, a(e^x - 1) for x <= 0; a = 1 unless given."""
+
+    nargs = (1, 2)
+    tex = r"\operatorname{elu}"
+
+    @classmethod
+    def definition(cls, x, a=S.One):
+        return sympy.Piecewise((a * (exp(x) - 1), x <= 0), (x, True))
+
+    def fdiff(self, argindex=1):
+        x, a = (*self.args, S.One)[:2]
+        if argindex == 1:
+            return sympy.Piecewise((a * exp(x), x <= 0), (S.One, True))
+        return sympy.Piecewise((exp(x) - 1, x <= 0), (S.Zero, True))
+
+
+LEAKY_SLOPE = sympy.Rational(1, 100)  # PyTorch's default negative slope
+
+
+class leaky_relu(_Defined):  # noqa: N801
+    r"""leaky_relu(x, a) = x for x > 0, a x for x <= 0; a = 0.01 unless given (derivative a at 0, as PyTorch)."""
+
+    nargs = (1, 2)
+    tex = r"\operatorname{leaky\_relu}"
+
+    @classmethod
+    def definition(cls, x, a=None):
+        a = LEAKY_SLOPE if a is None else a
+        return sympy.Piecewise((a * x, x <= 0), (x, True))
+
+    def fdiff(self, argindex=1):
+        x, a = (*self.args, LEAKY_SLOPE)[:2]
+        if argindex == 1:
+            return sympy.Piecewise((a, x <= 0), (S.One, True))
+        return sympy.Piecewise((x, x <= 0), (S.Zero, True))
+
+
+class gelu(_Defined):  # noqa: N801
+    r"""The exact GELU, x Phi(x) = x/2 (1 + erf(x/sqrt 2)); derivative Phi(x) + x phi(x)."""
+
+    nargs = 1
+    tex = r"\operatorname{GELU}"
+
+    @classmethod
+    def definition(cls, x):
+        return x / 2 * (1 + sympy.erf(x / sympy.sqrt(2)))
+
+    @classmethod
+    def eval(cls, arg):
+        return S.Zero if arg.is_zero else None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return (1 + sympy.erf(x / sympy.sqrt(2))) / 2 + x * exp(-x**2 / 2) / sympy.sqrt(2 * sympy.pi)
+
+
+class silu(_Defined):  # noqa: N801
+    r"""silu(x) = x sigma(x), also called swish; derivative sigma(x)(1 + x(1 - sigma(x)))."""
+
+    nargs = 1
+    tex = r"\operatorname{SiLU}"
+
+    @classmethod
+    def definition(cls, x):
+        return x * sigmoid(x)
+
+    @classmethod
+    def eval(cls, arg):
+        return S.Zero if arg.is_zero else None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sigmoid(x) * (1 + x * (1 - sigmoid(x)))
+
+
+OUR_FUNCTIONS = {f.__name__: f for f in (sigmoid, relu, softplus, elu, leaky_relu, gelu, silu)}
 """Names SymPy would not know, for reading back our own SymPy-syntax output."""

@@ -227,9 +227,10 @@ class _Stager:
             variable = [a for a in expr.args if not self.constant(a)]
             consts = tuple(a for a in expr.args if self.constant(a))
             return self.emit(op, tuple(self.node(a) for a in variable), consts)
-        if op == "heaviside":
-            return self.emit(op, (self.node(expr.args[0]),), tuple(expr.args[1:]))
-        return self.emit(op, (self.node(expr.args[0]),))
+        if any(not self.constant(a) for a in expr.args[1:]):  # elu(x, a): the slope a is the gate's constant
+            raise StagingError(f"{op}: every argument after the first must be a number, not "
+                               f"{sympy.sstr(expr.args[1])}")
+        return self.emit(op, (self.node(expr.args[0]),), tuple(expr.args[1:]))
 
     HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
 

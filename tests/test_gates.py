@@ -38,6 +38,11 @@ CASES = {
     "min": (2, ()),
     "id": (1, ()),
     "const": (0, (Integer(5),)),
+    "sec": (1, ()), "csc": (1, ()), "cot": (1, ()),
+    "asin": (1, ()), "acos": (1, ()), "atan": (1, ()),
+    "asinh": (1, ()), "acosh": (1, (), [Rational(13, 10)]), "atanh": (1, ()),
+    "erf": (1, ()), "sign": (1, ()), "softplus": (1, ()), "gelu": (1, ()), "silu": (1, ()),
+    "elu": (1, (Integer(2),), [Rational(-1, 5)]), "leaky_relu": (1, (Rational(1, 5),), [Rational(-1, 5)]),
 }
 POINT = [Rational(7, 10), Rational(13, 10), Rational(-1, 5), Rational(9, 10), Rational(2, 5), Rational(1, 2)]
 
@@ -49,14 +54,14 @@ def test_every_gate_has_a_case():
 
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_local_derivative_is_the_derivative(name):
-    n, params = CASES[name]
+    n, params, *point = CASES[name]
     row = GATES[name]
     args = A[:n]
     out = sympy.Symbol("out", real=True)
     built = row.build(args, params)
     partials = row.local(args, out, params)
     assert len(partials) == n
-    at = dict(zip(args, POINT))
+    at = dict(zip(args, point[0] if point else POINT))
     for a, local in zip(args, partials):
         claimed = local.subs(out, built)
         reference = sympy.diff(built, a)
