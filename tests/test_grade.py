@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "submissions.csv"
 EXPECTED = {  # row -> verdict, diagnosis for examples/submissions.csv
     1: ("correct", ""), 2: ("correct", ""), 3: ("correct", ""), 4: ("correct", ""), 5: ("correct", ""),
-    6: ("correct", ""), 7: ("invalid", ""), 8: ("incorrect", "sign error"), 9: ("invalid", ""),
+    6: ("correct", ""), 7: ("correct", ""), 8: ("incorrect", "sign error"), 9: ("invalid", ""),
     10: ("incorrect", "differs"), 11: ("incorrect", "missing inner derivative"), 12: ("incorrect", "missing path"),
     13: ("correct", ""), 14: ("invalid", ""), 15: ("invalid", ""), 16: ("correct", ""), 17: ("correct", ""),
     18: ("correct", ""), 19: ("correct", ""), 20: ("correct", ""), 21: ("correct", ""),
@@ -39,7 +39,7 @@ def test_grades_the_sample_and_totals_per_student(tmp_path):
     totals = grade(read_submissions(SAMPLE), out)
     assert verdicts(out) == EXPECTED
     assert rows(totals) == [
-        {"student": "ada", "correct": "6", "incorrect": "0", "invalid": "1", "undecided": "0", "total": "7"},
+        {"student": "ada", "correct": "7", "incorrect": "0", "invalid": "0", "undecided": "0", "total": "7"},
         {"student": "bob", "correct": "1", "incorrect": "4", "invalid": "3", "undecided": "0", "total": "8"},
         {"student": "carol", "correct": "5", "incorrect": "0", "invalid": "0", "undecided": "0", "total": "5"},
         {"student": "dan", "correct": "2", "incorrect": "3", "invalid": "0", "undecided": "0", "total": "5"},

@@ -48,7 +48,7 @@ def test_grading_notebook():
     assert any(">correct</b>" in h for h in html)
     assert any(">incorrect</b>" in h and "inner derivative" in h for h in html)
     assert "correct (\"'xe' is not a name here: read as x*e\",)" in text_of(nb)
-    assert "ada 6 of 7" in text_of(nb) and "carol 5 of 5" in text_of(nb)
+    assert "ada 7 of 7" in text_of(nb) and "carol 5 of 5" in text_of(nb)
 
 
 def test_without_graphviz_objects_say_how_to_get_pictures(monkeypatch):

@@ -7,6 +7,7 @@ that is not a name is split into names (``xy`` is x*y); without ``names`` every 
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -69,11 +70,12 @@ TRANSPOSE = _Transpose()
 
 # Characters a student pastes, spelled the way the grammar reads them.
 _UNICODE = str.maketrans({
-    "·": "*", "×": "*", "−": "-", "–": "-", "²": "^2", "³": "^3", "√": " sqrt ", "π": "pi",
+    "·": "*", "×": "*", "−": "-", "–": "-", "²": "^2", "³": "^3", "√": " sqrt ", "π": "pi", "≥": ">=", "≤": "<=",
 })
 
-# Function names that cannot also be variables; `s` and `sigma` can (s(x) is still sigmoid).
-RESERVED = (frozenset(FUNCTIONS) - {"s", "sigma", "σ"}) | {"math"}
+# Function names that may also be variables (s(x) is still the sigmoid); no other function name can be.
+ALSO_VARIABLES = frozenset({"s", "sigma", "σ"})
+RESERVED = (frozenset(FUNCTIONS) - ALSO_VARIABLES) | {"math"}
 
 # Tokens that only shape the tree (brackets, operators); the builder never sees them as values.
 _PUNCTUATION = {"POW", "CARET", "TIMES", "LEFT_PAREN", "RIGHT_PAREN", "LEFT_BRACKET", "RIGHT_BRACKET",
@@ -92,10 +94,57 @@ def _shape(m) -> str:
     return f"{m.rows}×{m.cols}"
 
 
+# The functions LaTeX writes as commands (\sin, \arctan; amsmath's operator names) and \sigma, the
+# sigmoid; every other function is written \operatorname{name}. A fact about LaTeX, not a function list.
+_LATEX_COMMANDS = frozenset({
+    "arccos", "arcsin", "arctan", "cos", "cosh", "cot", "coth", "csc", "exp", "lg", "ln", "log", "max",
+    "min", "sec", "sin", "sinh", "tan", "tanh", "sigma",
+})
+
+
+def _alternatives(names: Iterable[str], latex: bool = False) -> str:
+    """A regex alternation of names, longest first; in LaTeX an underscore may be written \\_."""
+    out = []
+    for name in sorted(set(names), key=lambda n: (-len(n), n)):
+        pattern = re.escape(name)
+        out.append(pattern.replace("_", r"\\?_") if latex else pattern)
+    return "|".join(out) or "(?!)"
+
+
+def _bare_names() -> list[str]:
+    """Functions that may be written without parentheses (sin x): those called with one argument that
+    cannot also be variables (s and sigma can), and that build a SymPy value (diag takes a vector)."""
+    return [n for n, (constructor, least, _) in FUNCTIONS.items()
+            if least == 1 and n not in ALSO_VARIABLES and constructor is not None]
+
+
+def _grammar_text(grammar: str) -> str:
+    """The grammar with its function names filled in from FUNCTIONS and DERIVATIVES: one list, not three."""
+    text = files("symgrad.parsing").joinpath(grammar).read_text(encoding="utf-8")
+    fill = {
+        "@CALL@": _alternatives(FUNCTIONS),
+        "@DERIVATIVE@": _alternatives(DERIVATIVES),
+        "@BARE@": _alternatives(_bare_names()),
+        "@COMMAND@": _alternatives(n for n in FUNCTIONS if n in _LATEX_COMMANDS),
+        "@OPERATOR@": _alternatives((n for n in FUNCTIONS if re.fullmatch(r"[A-Za-z_]+", n)), latex=True),
+    }
+    for placeholder, pattern in fill.items():
+        text = text.replace(placeholder, pattern)
+    return text
+
+
+def _after_bracket(token: Token) -> Token:
+    """cos(x^2) 2x: the number's token without the spaces its pattern takes after the bracket."""
+    value = str(token).lstrip(" \t")
+    shift = len(token) - len(value)
+    return Token(token.type, value, token.start_pos + shift, token.line, token.column + shift,
+                 token.end_line, token.end_column, token.end_pos)
+
+
 @lru_cache(maxsize=2)
 def _parser(grammar: str = "expr.lark") -> Lark:
-    text = files("symgrad.parsing").joinpath(grammar).read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=False, maybe_placeholders=False)
+    return Lark(_grammar_text(grammar), parser="lalr", propagate_positions=False, maybe_placeholders=False,
+                lexer_callbacks={"AFTER_BRACKET": _after_bracket})
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -115,7 +164,7 @@ def _function_name(token: Token) -> str:
     """math.exp, \\exp, \\operatorname{sech}, sigma' -> exp, sech, sigma."""
     name = str(token).removeprefix("math.").removeprefix("\\").removesuffix("'")
     if name.startswith("operatorname{"):
-        name = name[len("operatorname{"):-1]
+        name = name[len("operatorname{"):-1].replace("\\_", "_")
     return name
 
 
@@ -131,6 +180,63 @@ def split_name(word: str, names: Iterable[str]) -> list[str] | None:
         out.append(piece)
         rest = rest[len(piece):]
     return out
+
+
+def _unknown_function(word: str) -> str:
+    """The message for name(...) where name is no function: the nearest known names, or all of them."""
+    known = sorted(FUNCTIONS)
+    close = difflib.get_close_matches(word.lower(), known, n=3, cutoff=0.6)
+    if close:
+        return f"unknown function '{word}' (did you mean {' or '.join(close)}?)"
+    return f"unknown function '{word}' (the functions are {', '.join(known)})"
+
+
+def _variable_like(word: str) -> bool:
+    """Without a problem's names, a word that reads as a variable before a bracket: one letter (x(y+1)),
+    an indexed name (w0, h_1) or a constant (pi). Any other word before a bracket is a function."""
+    return len(word) == 1 or any(c.isdigit() or c == "_" for c in word) or word in CONSTANTS
+
+
+# Where a left factor may end with a name: 2x, x^ab, -ab, 1/ab (the last value of each).
+_ENDS_WITH = frozenset({"mul", "div", "hadamard", "pow", "neg"})
+
+
+def _last_name(node) -> Tree | None:
+    """The name node a left factor ends with, or None (it ends with a bracket, a number, a call...)."""
+    while isinstance(node, Tree):
+        if node.data == "name":
+            first = node.children[0] if node.children else None
+            return node if isinstance(first, Token) and first.type == "NAME" else None
+        if node.data not in _ENDS_WITH:
+            return None
+        values = _values(node.children)
+        if not values:
+            return None
+        node = values[-1]
+    return None
+
+
+def _opening_group(node) -> Tree | None:
+    """The bracket a right factor starts with: (x) or (x)^2."""
+    if isinstance(node, Tree) and node.data == "group":
+        return node
+    if isinstance(node, Tree) and node.data == "pow":
+        return _opening_group(node.children[0])
+    return None
+
+
+def _names_product(pieces: list[str], like: Token) -> tuple[str, list]:
+    """x*y*... as a tree node's (data, children), each name a token at ``like``'s place."""
+    node: Tree | None = None
+    for piece in pieces:
+        leaf = Tree("name", [Token("NAME", piece, like.start_pos, like.line, like.column)])
+        node = leaf if node is None else Tree("mul", [node, leaf])
+    assert node is not None
+    return node.data, node.children
+
+
+_COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "\\geq": ">=", "\\ge": ">=", "\\leq": "<=",
+                "\\le": "<="}
 
 
 @v_args(inline=True)
@@ -159,6 +265,8 @@ class _Builder(Transformer_NonRecursive):
         if "e" in text.lower() and abs(int(text.lower().split("e")[1])) > self.limits.max_exponent:
             raise LimitError(f"the exponent of {text} is too large", _column(token))
         value = Fraction(text)  # decimals are read as the exact rational they denote
+        if token.type == "AFTER_BRACKET":
+            self.notes.append(f"a number after a closing bracket multiplies: ') {text}' is read as ')*{text}'")
         return sympy.Rational(value.numerator, value.denominator)
 
     def _word(self, text: str, column: int | None) -> sympy.Expr:
@@ -209,6 +317,79 @@ class _Builder(Transformer_NonRecursive):
 
     def call(self, func: Token, *args: sympy.Expr) -> sympy.Expr:
         return self._apply(func, _values(args))
+
+    def indicator(self, one: Token, *args):
+        """1(x >= y) -> Heaviside(x - y, 1) and 1(u > 0) -> Heaviside(u, 0): the inverse of how
+        printing.indicator writes them; < and <= turn around (1(x < y) is 1(y > x))."""
+        a, op, b = _values(args)
+        op = _COMPARISONS[str(op)]
+        condition = f"{sympy.sstr(a)} {op} {sympy.sstr(b)}"
+        self.notes.append(f"1({condition}) is the indicator: 1 where {condition}, else 0")
+        if op in ("<", "<="):
+            a, b, op = b, a, op.replace("<", ">")
+        at_zero = sympy.S.One if op == ">=" else sympy.S.Zero
+        u = self.sub(a, b)
+        if _is_matrix(u):
+            return u.applyfunc(lambda e: sympy.Heaviside(e, at_zero))
+        return sympy.Heaviside(u, at_zero)
+
+    def calls(self, tree: Tree, text: str) -> None:
+        """Every word right before a bracket, before building: name(...) is a product only when name
+        is a declared variable (or, without a problem's names, a variable-like word: x, w0); a known
+        function ending a run of names is split off (2xcos(x^2) is 2*x*cos(x^2)); any other word is an
+        unknown function, refused with its name and the functions it may have meant."""
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, Tree):
+                continue
+            stack.extend(node.children)
+            values = _values(node.children)
+            if node.data == "mul" and len(values) == 2:
+                pairs = [(values[0], values[1])]
+            elif node.data == "barg":
+                pairs = list(zip(values, values[1:]))
+            else:
+                continue
+            for left, right in pairs:
+                name, group = _last_name(left), _opening_group(right)
+                if name is None or group is None:
+                    continue
+                token = name.children[0]
+                after = text[token.end_pos:].lstrip(" \t") if token.end_pos is not None else ""
+                if after.startswith(("(", "\\left(")):  # no operator between the word and the bracket
+                    self._word_before_bracket(name, group)
+
+    def _word_before_bracket(self, name: Tree, group: Tree) -> None:
+        token = name.children[0]
+        word = str(token)
+        if word in self.variables or word in self.matrices or word in CONSTANTS or (word == "T" and self.matrices):
+            return  # a declared name (or the T of h^T in a matrix answer) times a bracket
+        head: list[str] = []
+        func = word if word in FUNCTIONS else None  # LaTeX cos(x), without its backslash
+        if func is None and self.names is not None:
+            for candidate in sorted(FUNCTIONS, key=len, reverse=True):
+                if word.endswith(candidate) and len(word) > len(candidate) and candidate not in self.variables:
+                    head = split_name(word[:-len(candidate)], self.names) or []
+                    if head:
+                        func = candidate
+                        break
+        if func is None:
+            if self.names is not None and split_name(word, self.names) is not None:
+                return  # xy(x+1): names times a bracket; the split is noted when the word is read
+            if self.names is None and _variable_like(word):
+                return
+            raise ParseError(_unknown_function(word), _column(token))
+        shift = len(word) - len(func)
+        group.data = "call"
+        group.children = [Token("FUNC", func, token.start_pos + shift, token.line, token.column + shift),
+                          *group.children]
+        if head:
+            name.data, name.children = _names_product(head, token)
+            self.notes.append(f"'{word}' before a bracket is read as {'*'.join(head)}*{func}(...)")
+        else:
+            name.data, name.children = "number", [Token("NUMBER", "1", token.start_pos, token.line, token.column)]
+            self.notes.append(f"'{word}' before a bracket is read as the function {func}")
 
     def dcall(self, func: Token, *args):
         (arg,) = _values(args)
@@ -373,9 +554,24 @@ def _expected(names: Iterable[str]) -> str:
     return f"; expected {' or '.join(shown[:4])}"
 
 
+def _decimal_comma(text: str, pos: int, column: int | None) -> ParseError | None:
+    """0,5 typed for 0.5: a comma between digits where no list of arguments is open."""
+    if not (0 < pos < len(text) - 1 and text[pos] == "," and text[pos - 1].isdigit() and text[pos + 1].isdigit()):
+        return None
+    whole = re.search(r"[\d.]*$", text[:pos]).group()
+    fraction = re.match(r"\d*", text[pos + 1:]).group()
+    return ParseError(f"'{whole},{fraction}' has a decimal comma: use a decimal point: {whole}.{fraction}", column)
+
+
 def _translate(err: UnexpectedInput, text: str) -> ParseError:
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
+        if comma := _decimal_comma(text, err.pos_in_stream, err.column):
+            return comma
+        if char in "<>":
+            return ParseError("a comparison is read only in an indicator such as 1(x > 0) or 1(x >= y)", err.column)
+        if char == "\\" and (m := re.match(r"\\operatorname\s*\{([^{}]*)\}", text[err.pos_in_stream:])):
+            return ParseError(_unknown_function(m.group(1).replace("\\_", "_").strip()), err.column)
         if char == "\\":
             command = "\\" + "".join(c for c in text[err.pos_in_stream + 1:err.pos_in_stream + 20]
                                      if c.isalpha()).strip()
@@ -392,6 +588,10 @@ def _translate(err: UnexpectedInput, text: str) -> ParseError:
         return ParseError("unexpected end of input" + _expected(err.expected), len(text) + 1)
     if isinstance(err, UnexpectedToken):
         token = err.token
+        if token.start_pos is not None and (comma := _decimal_comma(text, token.start_pos, err.column)):
+            return comma
+        if token.type == "CMP":
+            return ParseError("a comparison is read only in an indicator such as 1(x > 0) or 1(x >= y)", err.column)
         previous = err.token_history[-1] if getattr(err, "token_history", None) else None
         if previous is not None and previous.type in ("FNAME", "FUNC"):
             name = _function_name(previous)
@@ -424,14 +624,62 @@ def _prepare(text: str, limits: Limits) -> str:
     return text
 
 
-def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS, latex: bool = False) -> Tree:
-    """The checked lark parse tree of ``text`` (for printers that keep the user's own order)."""
-    text = _prepare(text, limits)
+# What students write around an answer: a leading f'(x) =, y' =, dy/dx =, d/dx f =, \frac{dy}{dx} =
+# or a bare =, and a trailing = or full stop. An expression never holds '=', so none of this is ambiguous.
+_LABEL = re.compile(r"""^\s*(?P<label>
+      [A-Za-zα-ωΑ-Ω_][A-Za-z0-9_α-ωΑ-Ω]*'+[^=]*                                     # f'(x), y', sigma'(z)
+    | [d∂]\s*[A-Za-zα-ωΑ-Ω_][A-Za-z0-9_]*\s*/\s*[d∂]\s*[A-Za-zα-ωΑ-Ω_][A-Za-z0-9_]*\s*   # dy/dx, ∂f/∂x
+    | [d∂]\s*/\s*[d∂]\s*[A-Za-zα-ωΑ-Ω_][A-Za-z0-9_]*[^=]*                              # d/dx f, d/dx (x^2)
+    | \\[dt]?frac\s*\{\s*(?:d|\\partial)[^{}]*\}\s*\{[^{}]*\}[^=]*                    # \frac{dy}{dx}, \frac{d}{dx} f
+    )?\s*=(?!=)""", re.X)
+_TRAILING = re.compile(r"(?:=|(?<![\d.])\.)\s*$")  # 2x = and 2x. (but 2. is the number 2)
+
+# An exponent that is a number followed at once by a name: 2e^2x is 2*e^2*x, not 2*e^(2x).
+_EXPONENT_RUN = re.compile(r"(?P<base>[A-Za-z0-9_.]+|\))\s*(?:\^|\*\*)\s*(?P<n>\d+(?:\.\d+)?)"
+                           r"(?P<next>[A-Za-zα-ωΑ-Ω_][A-Za-z0-9_α-ωΑ-Ω]*)(?P<call>\s*\()?")
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Text with [start, end) made spaces: what is stripped keeps every later column where it was."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _answer_text(text: str) -> tuple[str, list[str]]:
+    """The expression inside what a student typed around it, and the notes saying what was left out."""
+    notes = []
+    if m := _LABEL.match(text):
+        label = (m.group("label") or "").strip()
+        notes.append(f"read the answer after '{label} ='" if label else "read the answer after '='")
+        text = _blank(text, 0, m.end())
+    if m := _TRAILING.search(text):
+        notes.append(f"read the answer without the trailing '{m.group().strip()}'")
+        text = _blank(text, m.start(), m.end())
+    if not text.strip():
+        raise ParseError("the expression is empty" + (f" ({notes[0]})" if notes else ""))
+    for m in _EXPONENT_RUN.finditer(text):
+        base, n, following = m.group("base"), m.group("n"), m.group("next")
+        if m.group("call") or following in FUNCTIONS or re.match(r"[eE][-+]?\d", following):
+            continue  # x^2 sin(x), and 2e3 is a number
+        base = "(...)" if base == ")" else base
+        notes.append(f"{base}^{n}{following} is read as {base}^{n}*{following}: the exponent is {n} alone "
+                     f"(write {base}^({n}{following}) for the power {n}{following})")
+    return text, notes
+
+
+def _tree(text: str, limits: Limits, latex: bool) -> Tree:
     try:
         tree = _parser("latex.lark" if latex else "expr.lark").parse(text)
     except UnexpectedInput as err:
         raise _translate(err, text) from None
     _check_depth(tree, limits)
+    return tree
+
+
+def parse_tree(text: str, limits: Limits = DEFAULT_LIMITS, latex: bool = False) -> Tree:
+    """The checked lark parse tree of ``text`` (for printers that keep the user's own order)."""
+    text = _prepare(text, limits)
+    tree = _tree(text, limits, latex)
+    _Builder(frozenset(), limits, None).calls(tree, text)  # an unknown function is refused here too
     return tree
 
 
@@ -466,9 +714,12 @@ def _read_cached(text, names, variables, latex, limits, keep_shape, no_derivativ
 
 
 def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives):
-    tree = parse_tree(text, limits, latex)
+    text, notes = _answer_text(_prepare(text, limits))
+    tree = _tree(text, limits, latex)
     builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names), matrices,
                        no_derivatives)
+    builder.notes.extend(notes)
+    builder.calls(tree, text)
     return _build(builder, tree, keep_shape), builder.notes
 
 
