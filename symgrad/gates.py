@@ -58,6 +58,14 @@ class Function:
     prefix: str = ""  # of a stage's descriptive name (sigx for sigmoid(x))
     activation: str = ""  # its derivative as an activation, in its output {a} or input {z} (LaTeX)
     growth: str = ""  # "exponential" or "periodic": the evaluator guards its argument's size
+    python: str = ""  # Python for a function of ours, over its arguments {0}, {1} (SymPy prints the others)
+    defaults: tuple[str, ...] = ()  # Python for the arguments a user may leave out (elu's a = 1)
+    tex: str = ""  # the LaTeX command printed (default: the first LaTeX name)
+
+    @property
+    def tex_command(self) -> str:
+        """The LaTeX a printer writes before the argument: \\arctan, \\operatorname{softplus}."""
+        return self.tex or ("\\" + self.tex_names[0] if self.tex_names else rf"\operatorname{{{self.name}}}")
 
     @property
     def gate(self) -> bool:
@@ -124,27 +132,31 @@ FUNCTIONS: tuple[Function, ...] = (
     F("sigmoid", sigmoid, ("sigmoid", "sigma", "s", "σ"), ("sigma",),
       _saturating(lambda u: mpmath.mpf(u > 0), lambda u: 1 / (1 + mpmath.exp(-u))), lambda a, out: out * (1 - out),
       "sigmoid rule", "d/du σ(u) = σ(u)(1 - σ(u))", label="σ", prefix="sig",
-      activation=r"{a} \odot \left(1 - {a}\right)"),
+      activation=r"{a} \odot \left(1 - {a}\right)", python="(1.0 / (1 + math.exp(-({0}))))"),
     F("relu", relu, ("relu",), ("operatorname{relu}",), lambda u: max(mpmath.mpf(0), u),
       lambda a, out: Heaviside(a, 0), "ReLU rule", "d/du relu(u) = 1(u > 0)", rational=True, kinks=(S.Zero,),
-      activation=r"\mathbf{{1}}\left({z} > 0\right)"),
+      activation=r"\mathbf{{1}}\left({z} > 0\right)", python="max(0.0, {0})"),
     F("softplus", softplus, ("softplus",), ("operatorname{softplus}",),
       lambda u: u + mpmath.log1p(mpmath.exp(-u)) if u > 0 else mpmath.log1p(mpmath.exp(u)),
-      lambda a, out: sigmoid(a), "softplus rule", "d/du softplus(u) = σ(u)", activation=r"\sigma\left({z}\right)"),
+      lambda a, out: sigmoid(a), "softplus rule", "d/du softplus(u) = σ(u)", activation=r"\sigma\left({z}\right)",
+      python="math.log1p(math.exp({0}))"),
     F("elu", elu, ("elu",), ("operatorname{elu}",),
       lambda u, a=1: u if u > 0 else a * mpmath.expm1(u), None, "ELU rule",
       "d/du elu(u) = 1 for u > 0, a e^u for u <= 0", arity=(1, 2), kinks=(S.Zero,),
-      activation=r"\operatorname{elu}'\left({z}\right)"),
+      activation=r"\operatorname{elu}'\left({z}\right)", python="({0} if {0} > 0 else {1} * math.expm1({0}))",
+      defaults=("1",)),
     F("leaky_relu", leaky_relu, ("leaky_relu",), ("operatorname{leaky\\_relu}",),
       lambda u, a=_LEAKY: u if u > 0 else a * u, None, "leaky ReLU rule",
       "d/du leaky_relu(u) = 1 for u > 0, a for u <= 0", arity=(1, 2), rational=True, kinks=(S.Zero,),
-      activation=r"\operatorname{leaky\_relu}'\left({z}\right)"),
+      activation=r"\operatorname{leaky\_relu}'\left({z}\right)", python="({0} if {0} > 0 else {1} * {0})",
+      defaults=("0.01",)),
     F("gelu", gelu, ("gelu",), ("operatorname{GELU}", "operatorname{gelu}"),
       lambda u: u / 2 * (1 + mpmath.erf(u / mpmath.sqrt(2))), None, "GELU rule",
-      "d/du gelu(u) = Φ(u) + u φ(u)", activation=r"\operatorname{GELU}'\left({z}\right)"),
+      "d/du gelu(u) = Φ(u) + u φ(u)", activation=r"\operatorname{GELU}'\left({z}\right)",
+      python="({0} / 2 * (1 + math.erf({0} / math.sqrt(2))))"),
     F("silu", silu, ("silu", "swish"), ("operatorname{SiLU}", "operatorname{silu}", "operatorname{swish}"),
       lambda u: u / (1 + mpmath.exp(-u)), None, "SiLU rule", "d/du silu(u) = σ(u)(1 + u(1 - σ(u)))",
-      activation=r"\operatorname{SiLU}'\left({z}\right)"),
+      activation=r"\operatorname{SiLU}'\left({z}\right)", python="({0} / (1 + math.exp(-({0}))))"),
     F("abs", sympy.Abs, ("abs",), (), abs, lambda a, out: sympy.sign(a), "absolute value rule",
       "d/du |u| = sign(u)", rational=True, kinks=(S.Zero,), label="|x|"),
     F("sign", sympy.sign, ("sign", "sgn"), ("operatorname{sign}", "operatorname{sgn}"), mpmath.sign,

@@ -23,11 +23,15 @@ class PythonPrinter(PythonCodePrinter):
     def __init__(self):
         super().__init__({"standard": "python3", "fully_qualified_modules": True})
 
-    def _print_sigmoid(self, expr):
-        return f"(1.0 / (1 + math.exp(-({self._print(expr.args[0])}))))"
+    def _print_Function(self, expr):
+        """Our functions (sigmoid, softplus, elu, ...) by their row's Python spelling in gates.FUNCTIONS."""
+        from .gates import BY_CLASS
 
-    def _print_relu(self, expr):
-        return f"max(0.0, {self._print(expr.args[0])})"
+        row = BY_CLASS.get(type(expr))
+        if row is None or not row.python:
+            return super()._print_Function(expr)
+        args = [self._print(a) for a in expr.args] + list(row.defaults[len(expr.args) - 1:])
+        return row.python.format(*args)
 
 
 def python(expr: sympy.Expr) -> str:
@@ -211,7 +215,7 @@ class TexPrinter(_ChainFactors, LatexPrinter):
 
 def latex(expr: sympy.Basic, partial: bool = False, names: Mapping[str, str] | None = None) -> str:
     """An expression as LaTeX (needs amsmath); ``names`` renames symbols and functions (see TexPrinter)."""
-    return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": "",
+    return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": "", "inv_trig_style": "full",
                        "names": dict(names or {})}).doprint(expr)
 
 

@@ -13,13 +13,17 @@ from .text import parse_tree
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
 
-_FUNCTIONS = {
-    "exp": r"\exp", "log": r"\log", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-    "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "sech": r"\operatorname{sech}",
-    "max": r"\max", "min": r"\min", "sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma",
-    "s": "s", "relu": r"\operatorname{relu}", "heaviside": "H", "abs": r"\operatorname{abs}",
-    "sign": r"\operatorname{sign}", "sgn": r"\operatorname{sgn}",
-}
+def _function_commands() -> dict[str, str]:
+    """Each function name a user types -> the LaTeX printed for it, from the rows of gates.FUNCTIONS
+    (s stays s: an author who writes s(y) for the sigmoid reads s(y))."""
+    from ..gates import FUNCTIONS
+
+    commands = {alias: f.tex_command for f in FUNCTIONS for alias in f.names}
+    return {**commands, "sigmoid": r"\sigma", "sigma": r"\sigma", "σ": r"\sigma", "s": "s", "heaviside": "H",
+            "log10": r"\log_{10}", "log2": r"\log_{2}"}
+
+
+_FUNCTIONS = _function_commands()
 
 
 def _wrap(item: tuple, level: int) -> str:
