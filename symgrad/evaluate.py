@@ -1,7 +1,9 @@
 """Fast, safe numeric evaluation of a SymPy tree with mpmath: one row per node type, no code generation.
 
 Used by answer checking, which evaluates a key and an answer at many points in 40-digit
-arithmetic. A point where a value is not a finite real number raises Undefined.
+arithmetic. A point where a value is not a finite real number raises Undefined, or one of its
+kinds: NotReal (sqrt(-2), log(-1), (-8)^(1/3): a complex value), TooLarge (a value that cannot be
+computed within the time bound) and Unsupported (a node type with no row in the table).
 """
 
 from __future__ import annotations
@@ -18,10 +20,26 @@ class Undefined(Exception):  # noqa: N818 - reads as a verdict on a point: "unde
     """The expression has no finite real value at this point."""
 
 
+class NotReal(Undefined):
+    """The value here is a complex number (``value``, when known), not a real one."""
+
+    def __init__(self, reason: str, value: mpmath.mpc | None = None):
+        super().__init__(reason)
+        self.value = value
+
+
+class TooLarge(Undefined):
+    """The value here is too large to compute within the time bound (exp of 2^40, ...)."""
+
+
+class Unsupported(Undefined):
+    """A node type the table has no row for: a gap in symgrad, not a property of the point."""
+
+
 def _real(value):
     if isinstance(value, mpmath.mpc):
         if value.imag != 0:
-            raise Undefined("not real")
+            raise NotReal("not a real number", value)
         value = value.real
     if not mpmath.isfinite(value):
         raise Undefined("not finite")
@@ -32,12 +50,16 @@ def _real(value):
 # a value that large is "undefined" for checking, as an overflow is in floating point.
 _HUGE_EXPONENT = 40  # exp(x) for |x| < 2^40
 _HUGE_ANGLE = 4096  # sin(x) for |x| < 2^4096
+# exp, sin, ... of x magnify x's rounding error (relative 2^-prec) by |x|: past 2^(prec - 90) the
+# value has fewer than 27 correct digits, too few to compare at 1e-25 (sin(10^20) at 40 digits).
+_GUARD_BITS = 90
 
 
 def _bounded(function, limit):
     def call(x):
-        if mpmath.mag(x) > limit:
-            raise Undefined("too large to evaluate")
+        bound = min(limit, mpmath.mp.prec - _GUARD_BITS)
+        if mpmath.mag(x) > bound:
+            raise TooLarge(f"a function of a number above 2^{bound} cannot be evaluated to enough digits")
         return function(x)
 
     return call
@@ -47,16 +69,18 @@ def _pow(base, exponent):
     if base == 0 and exponent < 0:
         raise Undefined("division by zero")
     if base < 0 and not mpmath.isint(exponent):
-        raise Undefined("a negative number to a fractional power")
+        raise NotReal("a negative number to a fractional power", mpmath.power(mpmath.mpc(base), exponent))
     if base != 0 and mpmath.mag(exponent) + mpmath.mag(mpmath.log(abs(base)) if abs(base) != 1 else 0) > \
             _HUGE_EXPONENT:
-        raise Undefined("too large to evaluate")
+        raise TooLarge("a power too large to evaluate")
     return base**exponent
 
 
 def _log(x):
-    if x <= 0:
-        raise Undefined("log of a number <= 0")
+    if x < 0:
+        raise NotReal("the logarithm of a negative number", mpmath.log(mpmath.mpc(x)))
+    if x == 0:
+        raise Undefined("the logarithm of 0")
     return mpmath.log(x)
 
 
@@ -93,8 +117,31 @@ _OPS: dict[type, Callable] = {
 }
 
 
+def _constant(node: sympy.Basic) -> mpmath.mpf:
+    """A node with no row: a constant other than pi and e, or a gap in the table (Unsupported)."""
+    if node is sympy.I:
+        raise NotReal("the imaginary unit", mpmath.mpc(0, 1))
+    if node in (sympy.zoo, sympy.oo, sympy.nan, sympy.S.NegativeInfinity):
+        raise Undefined("infinite or undefined")
+    if isinstance(node, sympy.NumberSymbol):  # EulerGamma, GoldenRatio, Catalan, ...
+        return mpmath.mpf(node.evalf(mpmath.mp.dps + 5)._mpf_)
+    raise Unsupported(f"symgrad cannot evaluate {type(node).__name__} (it has no row in the evaluation table)")
+
+
 def evaluate(expr: sympy.Expr, point: Mapping[sympy.Symbol, mpmath.mpf]) -> mpmath.mpf:
     """The value of ``expr`` at ``point`` at the current mpmath precision; Undefined if there is none."""
+    return _values(expr, point)[id(expr)]
+
+
+def evaluate_scaled(expr: sympy.Expr, point: Mapping[sympy.Symbol, mpmath.mpf]) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """(the value, the largest magnitude among the values of its parts): rounding errors are of the
+    order of 2^-prec times the latter, so a value below it by that factor cannot be told from 0."""
+    memo = _values(expr, point)
+    return memo[id(expr)], max(abs(v) for v in memo.values())
+
+
+def _values(expr: sympy.Expr, point: Mapping[sympy.Symbol, mpmath.mpf]) -> dict[int, mpmath.mpf]:
+    """The value of every node of ``expr``, by id."""
     memo: dict[int, mpmath.mpf] = {}
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
     while stack:  # iterative post-order: deep trees do not hit Python's recursion limit
@@ -120,9 +167,14 @@ def evaluate(expr: sympy.Expr, point: Mapping[sympy.Symbol, mpmath.mpf]) -> mpma
         else:
             op = _OPS.get(type(node))
             if op is None:
-                raise Undefined(f"cannot evaluate {type(node).__name__}")
+                memo[key] = _constant(node)
+                continue
             try:
                 memo[key] = _real(op(*(memo[id(a)] for a in node.args)))
-            except (ZeroDivisionError, ValueError, OverflowError) as err:
+            except ZeroDivisionError:
+                raise Undefined("division by zero") from None
+            except OverflowError:
+                raise TooLarge("a value too large to evaluate") from None
+            except ValueError as err:
                 raise Undefined(str(err)) from None
-    return memo[id(expr)]
+    return memo
