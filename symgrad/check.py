@@ -6,12 +6,19 @@ same input always gets the same verdict), only where the key is real and finite,
 ranges when it is not, and on both sides of every kink (max, abs, relu, Heaviside). A relative
 tolerance of 1e-25 is far below any real mistake and far above 40-digit rounding. Every check runs
 under a time bound; one that reaches it is ``undecided``, never ``incorrect``.
+
+Two numbers are compared exactly: a rational difference is decided in exact arithmetic, any other
+at 60 and 120 digits (a difference must be the same at both). A decimal the student types is an
+approximation and is compared within the tolerance, and the verdict says so. A value that is not
+real is never an error: an answer that is not real where the key is real is ``incorrect`` (with
+the point), a key that is nowhere real is ``invalid``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 import signal
 import threading
 import time
@@ -26,17 +33,24 @@ import sympy
 from sympy import Expr, Symbol
 
 from .errors import SymgradError
-from .evaluate import Undefined, evaluate
+from .evaluate import NotReal, TooLarge, Undefined, Unsupported, evaluate, evaluate_scaled
 from .functions import relu
 from .parsing import symbol
+from .parsing.limits import Limits
 from .parsing.text import read
-from .printing import format_number, latex, text
+from .printing import TexPrinter, TextPrinter, format_number, latex, text
 
 DIGITS = 40
 RELATIVE = mpmath.mpf("1e-25")
 POINTS = 8  # agreeing points needed for "correct"
 TIME_LIMIT = 1.0  # seconds per check
 VERDICTS = ("correct", "incorrect", "invalid", "undecided")
+# A number is evaluated at rising precision until two agree (sin(10^300) needs 300 digits).
+EXACT_DIGITS = (60, 120, 240, 480, 960)
+# Reading an answer: a power such as (x - a)^6000 costs a few multiplications to evaluate, so the
+# check reads exponents up to 10^4 (the grammar's default is 1000); exact numbers stay bounded by
+# the grammar's bit limit, and the time bound covers the rest.
+READ_LIMITS = Limits(max_exponent=10_000)
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,23 @@ class Context:
         return [*self.variables, *self.definitions]
 
 
+def _printable(expr: Expr) -> Expr:
+    """expr with every exact number too long to print in full shown as a 15-digit decimal."""
+    with mpmath.workdps(20):
+        return expr.xreplace({n: sympy.Float(mpmath.mpf(n.p) / n.q, 15) for n in expr.atoms(sympy.Rational)
+                              if max(abs(n.p), n.q).bit_length() > 10_000})
+
+
+def _text(expr: Expr) -> str:
+    """printing.text, which fails on an integer past Python's 4300-digit limit (ValueError) and on
+    a constant SymPy's term order cannot evaluate, such as sech(sinh(10^300)) (OverflowError);
+    then the expression is printed in the order it has, long numbers as decimals."""
+    try:
+        return text(expr)
+    except (ValueError, OverflowError):
+        return TextPrinter({"order": "none"}).doprint(_printable(expr)).replace("**", "^")
+
+
 class Reading:
     """How an answer was read: the expression as text and LaTeX (printed when first asked for,
     since printing costs more than checking), and the reading rules applied."""
@@ -97,11 +128,14 @@ class Reading:
 
     @cached_property
     def text(self) -> str:
-        return text(self.expr)
+        return _text(self.expr)
 
     @cached_property
     def latex(self) -> str:
-        return latex(self.expr)
+        try:
+            return latex(self.expr)
+        except (ValueError, OverflowError):  # see _text
+            return TexPrinter({"order": "none", "inv_trig_style": "full"}).doprint(_printable(self.expr))
 
     def __repr__(self) -> str:
         return f"Reading({self.text!r}, notes={self.notes!r})"
@@ -167,7 +201,8 @@ def read_answer(answer: str | Expr, context: Context) -> tuple[Expr, Reading]:
         expr, notes = answer, []
     else:
         names = context.names or None  # no names given: every word is a variable (reading a key)
-        expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False)
+        expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False,
+                           limits=READ_LIMITS)
     shown = Reading(expr, tuple(notes))
     defs = {symbol(n): d for n, d in context.definitions.items()}
     for _ in range(len(defs)):  # definitions may use earlier intermediate names
@@ -202,17 +237,38 @@ def _kinks(exprs: Sequence[Expr]) -> list[Expr]:
     return list(dict.fromkeys(k for k in found if k.free_symbols))
 
 
+@dataclass(frozen=True)
+class _Misses:
+    """Why the key had no value at the points tried: the first point of each kind, and how many."""
+
+    not_real: int = 0
+    first_not_real: dict | None = None
+    too_large: int = 0
+    first_too_large: str | None = None
+    unsupported: str | None = None
+
+
 class _Sampler:
     """Deterministic points where the key is real and finite, plus points beside every kink."""
 
     def __init__(self, key: Expr, variables: Sequence[Symbol], positive: bool, seed: int):
         self.key, self.variables, self.positive = key, list(variables), positive
         self.rng = random.Random(seed)
+        self.misses = _Misses()
 
     def _value(self, point) -> mpmath.mpf | None:
         try:
             return evaluate(self.key, point)
-        except Undefined:
+        except Undefined as err:
+            m = self.misses
+            if isinstance(err, NotReal):
+                self.misses = _Misses(m.not_real + 1, m.first_not_real or point, m.too_large, m.first_too_large,
+                                      m.unsupported)
+            elif isinstance(err, TooLarge):
+                self.misses = _Misses(m.not_real, m.first_not_real, m.too_large + 1, m.first_too_large or str(err),
+                                      m.unsupported)
+            elif isinstance(err, Unsupported):
+                self.misses = _Misses(m.not_real, m.first_not_real, m.too_large, m.first_too_large, str(err))
             return None
 
     def _draw(self, low: float, high: float) -> dict:
@@ -269,7 +325,41 @@ def _agrees(a: mpmath.mpf, k: mpmath.mpf) -> bool:
 
 
 def _show_point(point: dict) -> str:
-    return ", ".join(f"{v} = {format_number(x, digits=6)}" for v, x in sorted(point.items(), key=lambda kv: str(kv[0])))
+    return ", ".join(f"{v} = {_show(x, 6)}" for v, x in sorted(point.items(), key=lambda kv: str(kv[0])))
+
+
+def _show(x: mpmath.mpf | mpmath.mpc, digits: int = 8) -> str:
+    """A value in a message: printing.format_number's form, or mpmath's where a double cannot hold it."""
+    if isinstance(x, mpmath.mpc):
+        re_, im = _show(x.real, digits), _show(abs(x.imag), digits)
+        return (f"{im}i" if x.real == 0 else f"{re_} {'-' if x.imag < 0 else '+'} {im}i") if x.imag else re_
+    if x != 0 and not mpmath.mpf("1e-300") < abs(x) < mpmath.mpf("1e300"):
+        return mpmath.nstr(x, digits)
+    return format_number(x, digits=digits)
+
+
+def _complex_value(expr: Expr, point: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpc | None:
+    """The value where ``evaluate`` found no real one, by SymPy's complex arithmetic: a product such as
+    (1 + i)(1 - i) is real though a factor is not. None when SymPy has no finite value either."""
+    digits = max(30, mpmath.mp.dps)
+    try:
+        value = expr.evalf(digits, subs={v: sympy.Float(x, digits) for v, x in point.items()})
+        re_, im = (sympy.Float(part, digits) for part in value.as_real_imag())
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    if not (re_.is_finite and im.is_finite):
+        return None
+    return mpmath.mpc(re_._mpf_, im._mpf_)
+
+
+def _not_real(expr: Expr, point: Mapping[Symbol, mpmath.mpf]) -> tuple[bool, mpmath.mpf | mpmath.mpc | None]:
+    """(truly not real, the value) where ``evaluate`` raised NotReal: confirmed in complex arithmetic."""
+    z = _complex_value(expr, point)
+    if z is None:
+        return True, None
+    if abs(z.imag) <= mpmath.mpf("1e-25") * max(abs(z.real), 1):
+        return False, z.real
+    return True, z
 
 
 # -- diagnosis --------------------------------------------------------------------------------------
@@ -284,6 +374,8 @@ def _constant_ratio(values: list[tuple[mpmath.mpf, mpmath.mpf]]) -> mpmath.mpf |
 
 def _pretty_number(x: mpmath.mpf) -> str:
     """A factor or a shift in a message: a small fraction when it is one, else printing.format_number's decimal."""
+    if not mpmath.mpf("1e-300") < abs(x) < mpmath.mpf("1e300"):
+        return _show(x)
     guess = sympy.nsimplify(float(x), rational=True, tolerance=1e-12)
     return format_number(guess if guess.is_Rational and guess.q < 1000 else x)
 
@@ -292,7 +384,7 @@ def _two_numbers(a: mpmath.mpf, k: mpmath.mpf) -> tuple[str, str]:
     """a and k with enough digits to see where they differ."""
     gap = abs(a - k) / max(abs(a), abs(k), mpmath.mpf("1e-30"))
     digits = 8 if gap == 0 else int(min(38, max(8, 3 - mpmath.log10(gap))))
-    return format_number(a, digits=digits), format_number(k, digits=digits)
+    return _show(a, digits), _show(k, digits)
 
 
 def _chain_slips(function: Expr, x: Symbol) -> list[Expr]:
@@ -347,15 +439,38 @@ def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
     return slips
 
 
+def _at(expr: Expr, point: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
+    """evaluate(), where a NotReal is confirmed in complex arithmetic (and a real value after all returned)."""
+    try:
+        return evaluate(expr, point)
+    except NotReal as err:
+        really, z = _not_real(expr, point)
+        if really:
+            raise NotReal(str(err), z) from None
+        return z
+
+
+def _no_value(err: Undefined, point: dict, k: mpmath.mpf) -> tuple[str, str]:
+    """(diagnosis, message) for an answer with no real value where the key has one."""
+    where = f" at {_show_point(point)}" if point else ""
+    if isinstance(err, NotReal):
+        it = "" if err.value is None else f" (it is {_show(err.value)})"
+        return ("not real where the key is real",
+                f"your answer is not a real number{where}{it}, where the key is {_show(k)}")
+    return ("undefined where the key is defined",
+            f"your answer is undefined{where} ({err}), where the key is {_show(k)}")
+
+
 def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dict, mpmath.mpf]]) -> tuple[str, str]:
     """(diagnosis, message) for an answer that differs from the key."""
     values = []
     for point, k in samples:
         try:
-            values.append((point, evaluate(answer, point), k))
-        except Undefined:
-            return ("undefined where the key is defined",
-                    f"your answer is undefined at {_show_point(point)}, where the key is {format_number(k, digits=8)}")
+            values.append((point, _at(answer, point), k))
+        except (TooLarge, Unsupported):
+            continue
+        except Undefined as err:
+            return _no_value(err, point, k)
     pairs = [(a, k) for _, a, k in values]
     if all(_agrees(a, -k) for a, k in pairs) and any(k != 0 for _, k in pairs):
         return "sign error", "the sign is wrong: your answer is the negative of the key"
@@ -363,7 +478,11 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
     candidates: list[tuple[str, str, Expr]] = []
     if context.function is not None and context.wrt is not None:
         f, x = context.function, symbol(context.wrt)
-        for slip in _chain_slips(f, x):
+        try:
+            chain_slips = _chain_slips(f, x)
+        except SymgradError:  # a function without a derivation rule: no chain-rule slips to name
+            chain_slips = []
+        for slip in chain_slips:
             candidates.append(("missing inner derivative",
                                "the chain rule's inner derivative is missing: multiply by the derivative "
                                "of the inside function", slip))
@@ -393,6 +512,8 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
     if ratio is not None and ratio != 0:
         return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
     differences = [(p, a, k) for p, a, k in values if not _agrees(a, k)]
+    if not differences:  # every point where the answer could be evaluated agrees
+        return "differs", "your answer differs from the key where it can be evaluated"
     point, a, k = differences[0]
     shift = [a - k for _, a, k in values]
     if all(_agrees(s, shift[0]) for s in shift):
@@ -404,19 +525,129 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
 # -- the check --------------------------------------------------------------------------------------
 
 
-def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading) -> Verdict:
-    a, k = float(answer.evalf(30)), float(key.evalf(30))
+# A number literal with a decimal point or an exponent: what the student typed is an approximation.
+_DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+|\d+[eE][-+]?\d+)")
+
+
+def _typed_a_decimal(answer: str | Expr) -> bool:
+    return bool(_DECIMAL.search(answer)) if isinstance(answer, str) else answer.has(sympy.Float)
+
+
+def _at_scaled(expr: Expr) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """A number's value and the largest magnitude among its parts' (see evaluate_scaled)."""
+    try:
+        return evaluate_scaled(expr, {})
+    except NotReal:
+        value = _at(expr, {})  # real after all (in SymPy's complex arithmetic), or NotReal confirmed
+        return value, max(abs(value), 1)
+
+
+def _settled(history: list[tuple[int, mpmath.mpf, mpmath.mpf]]) -> mpmath.mpf | None:
+    """The value that evaluations at rising precision, (digits, value, largest part), have settled
+    on: the last when the last two agree to 30 digits; 0 when both are below the rounding noise of
+    their parts (10^(20 - digits) of the largest); None while neither."""
+    if len(history) < 2:
+        return None
+    (_, old, _), (_, new, _) = history[-2:]
+    if abs(new - old) <= mpmath.mpf("1e-30") * abs(new):
+        return new
+    if all(abs(v) <= mpmath.mpf(10) ** (20 - d) * m for d, v, m in history[-2:]):
+        return mpmath.mpf(0)
+    return None
+
+
+def _ladder(exprs: Sequence[Expr]) -> tuple[int, list[mpmath.mpf]]:
+    """(digits, the values of exprs) once each has settled along EXACT_DIGITS (see _settled): rounding
+    noise shrinks as the precision grows and a real value stays, so a value hidden at 60 digits
+    (tan(10^300) needs 300) still shows. TooLarge when one never settles."""
+    histories: list[list[tuple[int, mpmath.mpf, mpmath.mpf]]] = [[] for _ in exprs]
+    for digits in EXACT_DIGITS:
+        with mpmath.workdps(digits):
+            try:
+                values = [_at_scaled(e) for e in exprs]
+            except TooLarge:
+                histories = [[] for _ in exprs]
+                continue
+        settled = []
+        for history, (value, largest) in zip(histories, values):
+            history.append((digits, value, largest))
+            settled.append(_settled(history))
+        if all(v is not None for v in settled):
+            return digits, settled
+    raise TooLarge(f"it cannot be evaluated to enough digits (tried up to {EXACT_DIGITS[-1]})")
+
+
+def _shown_key(key: Expr, key_text: str) -> str:
+    shown = key_text if len(key_text) <= 40 else _text(key)
+    return f" {shown}" if len(shown) <= 40 else ""
+
+
+def _number_key(key: Expr, key_text: str, reading: Reading) -> mpmath.mpf | Verdict:
+    """A number key's value, or the verdict when it has none: not real or undefined is the key's fault."""
+    try:
+        return _ladder([key])[1][0]
+    except NotReal as err:
+        it = "" if err.value is None else f" (it is {_show(err.value)})"
+        return Verdict("invalid", f"the key{_shown_key(key, key_text)} is not a real number{it}", None, reading)
+    except (TooLarge, Unsupported) as err:
+        return Verdict("undecided", f"the key cannot be evaluated: {err}", None, reading)
+    except Undefined as err:
+        return Verdict("invalid", f"the key{_shown_key(key, key_text)} is undefined ({err})", None, reading)
+
+
+def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading, decimal: bool, key_text: str) -> Verdict:
+    """A number against a number key: exactly when both are exact, else within the tolerance. A
+    rational difference is decided in exact arithmetic; any other is evaluated at rising precision
+    until it settles on a value or on 0 (see _ladder)."""
+    k = _number_key(key, key_text, reading)
+    if isinstance(k, Verdict):
+        return k
+    difference = key - answer  # SymPy cancels the terms the two share: the difference is evaluated as such
+    try:
+        digits, (k, a, gap) = _ladder([key, answer, difference])
+    except (TooLarge, Unsupported) as err:
+        return Verdict("undecided", f"your answer cannot be evaluated: {err}", None, reading)
+    except Undefined as err:
+        diagnosis, message = _no_value(err, {}, k)
+        return Verdict("incorrect", message, diagnosis, reading)
     tolerance = context.tolerance
-    if abs(a - k) <= tolerance.allows(k):
-        return Verdict("correct", "correct" if a == k else f"correct to {tolerance.describe()}", None, reading)
-    if k != 0 and abs(a + k) <= tolerance.allows(k):
+    approximate = decimal or tolerance != Tolerance() or key.has(sympy.Float)
+    if approximate and abs(a - k) <= tolerance.allows(k):
+        return Verdict("correct", _close_enough(a, k, key, tolerance, decimal), None, reading)
+    if not approximate and (difference == 0 if difference.is_Rational else gap == 0):
+        return Verdict("correct", "correct" if difference == 0 else
+                       f"correct (equal to the key in {digits}-digit arithmetic)", None, reading)
+    close = tolerance.allows(k) if approximate else mpmath.mpf(10) ** (20 - digits) * abs(k)
+    if k != 0 and abs(a + k) <= close:
         return Verdict("incorrect", "the sign is wrong", "sign error", reading)
-    if k != 0 and a != 0 and abs(a / k - round(a / k)) < 1e-9 and round(a / k) not in (0, 1):
-        return Verdict("incorrect", f"off by a factor of {round(a / k)}", "constant factor", reading)
-    hint = "" if tolerance.decimals or tolerance.sigfigs else \
-        " (no rounding is allowed here; a problem can allow decimals or significant figures)"
-    shown_a, shown_k = format_number(a, digits=10), format_number(k, digits=10)
-    return Verdict("incorrect", f"your answer is {shown_a} but the key is {shown_k}{hint}", "differs", reading)
+    if k != 0 and a != 0 and abs(a / k - mpmath.nint(a / k)) < 1e-9 and mpmath.nint(a / k) not in (0, 1):
+        return Verdict("incorrect", f"off by a factor of {_show(mpmath.nint(a / k))}", "constant factor", reading)
+    if approximate:
+        hint = "" if tolerance.decimals or tolerance.sigfigs else \
+            " (no rounding is allowed here; a problem can allow decimals or significant figures)"
+        return Verdict("incorrect", f"your answer is {_show(a, 10)} but the key is {_show(k, 10)}{hint}",
+                       "differs", reading)
+    shown_a, shown_k = _text(answer), _text(key)
+    if max(len(shown_a), len(shown_k)) > 30:
+        shown_a, shown_k = _two_numbers(a, k)
+    near = abs(a - k) <= mpmath.mpf("1e-6") * max(abs(a), abs(k))
+    by = _text(abs(difference)) if difference.is_Rational and len(_text(difference)) <= 30 else _show(abs(gap), 3)
+    return Verdict("incorrect", f"your answer is {shown_a} but the key is {shown_k}"
+                   + (f": they differ by {by}" if near else ""), "differs", reading)
+
+
+def _close_enough(a: mpmath.mpf, k: mpmath.mpf, key: Expr, tolerance: Tolerance, decimal: bool) -> str:
+    """The message for a number accepted within the tolerance: how close, and the exact value."""
+    if a == k:
+        return "correct"
+    if tolerance != Tolerance() or not decimal:
+        return f"correct to {tolerance.describe()}"
+    exact = _text(key)
+    exact = exact if len(exact) <= 40 else _show(k, 20)
+    if k == 0:
+        return f"correct to within {_show(abs(a), 3)}; the exact value is 0 (your answer was taken as a decimal)"
+    digits = int(mpmath.floor(-mpmath.log10(abs(a - k) / abs(k))))
+    return f"correct to {digits} significant digits; the exact value is {exact} (your answer was taken as a decimal)"
 
 
 def _read_key(expected: str, context: Context) -> Expr:
@@ -431,35 +662,44 @@ def _read_key_cached(expected: str, variables: tuple[str, ...], definitions: tup
 
 @lru_cache(maxsize=1024)
 def _samples(key: Expr, variables: tuple[Symbol, ...], positive: bool, kinks: tuple[Expr, ...],
-             seed: int) -> tuple[tuple[dict, mpmath.mpf], ...]:
-    """The points for a key (and the kinks in play), computed once per key. The sampler's work is
-    bounded by its fixed number of draws; the caller's alarm bounds the rest."""
+             seed: int) -> tuple[tuple[tuple[dict, mpmath.mpf], ...], _Misses]:
+    """The points for a key (and the kinks in play), computed once per key, and why the key had no
+    value where it had none. The sampler's work is bounded by its fixed number of draws; the
+    caller's alarm bounds the rest."""
     with mpmath.workdps(DIGITS):
         sampler = _Sampler(key, variables, positive, seed)
-        return tuple(sampler.points(POINTS, kinks))
+        points = tuple(sampler.points(POINTS, kinks))
+        return points, sampler.misses
 
 
 def check(
     expected: str | Expr, answer: str | Expr, context: Context | None = None, *, time_limit: float = TIME_LIMIT
 ) -> Verdict:
-    """The verdict on ``answer`` against the key ``expected``; never raises for a bad answer."""
+    """The verdict on ``answer`` against the key ``expected``; never raises for a bad answer (a key
+    that cannot be read raises SymgradError)."""
     context = context or Context()
-    try:
-        key = _read_key(expected, context) if isinstance(expected, str) else read_answer(expected, context)[0]
-    except SymgradError as err:
-        raise SymgradError(f"the key cannot be read: {err}") from None
-    if not context.variables:  # infer the variables from the key
-        context = Context(tuple(sorted(s.name for s in key.free_symbols)), context.definitions, context.positive,
-                          context.function, context.wrt, context.tolerance)
+    unreadable: SymgradError | None = None
     try:
         with _time_limit(time_limit) as deadline:
-            return _check(key, answer, context, deadline, str(expected))
+            try:
+                key = _read_key(expected, context) if isinstance(expected, str) else read_answer(expected, context)[0]
+            except SymgradError as err:
+                unreadable = err
+            else:
+                if not context.variables:  # infer the variables from the key
+                    context = Context(tuple(sorted(s.name for s in key.free_symbols)), context.definitions,
+                                      context.positive, context.function, context.wrt, context.tolerance)
+                return _check(key, answer, context, deadline, str(expected))
     except _OutOfTime:
         return Verdict("undecided", f"the check reached its time limit ({time_limit:g} s)")
     except SymgradError as err:
         return Verdict("invalid", str(err))
     except RecursionError:
         return Verdict("invalid", "the answer is nested too deeply to read")
+    except Exception as err:  # noqa: BLE001 - the last guard: a verdict, never a traceback
+        return Verdict("undecided", f"symgrad could not finish this check (an internal error: "
+                       f"{type(err).__name__}: {err}); please report it")
+    raise SymgradError(f"the key cannot be read: {unreadable}") from None
 
 
 def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key_text: str) -> Verdict:
@@ -474,27 +714,58 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
     if extra:
         return Verdict("invalid", f"unknown name {extra[0]}: the names here are {', '.join(context.names)}",
                        None, reading)
-    if value == key:
+    if value == key and not key.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo):
         return Verdict("correct", "correct", None, reading)
     variables = [symbol(v) for v in context.variables]
     if not key.free_symbols and not value.free_symbols:
-        return _numeric(value, key, context, reading)
+        return _numeric(value, key, context, reading, _typed_a_decimal(answer), key_text)
     with mpmath.workdps(DIGITS):
         seed = _seed(key_text, ",".join(context.variables))
-        samples = list(_samples(key, tuple(variables), context.positive, tuple(_kinks([key, value])), seed))
+        found, misses = _samples(key, tuple(variables), context.positive, tuple(_kinks([key, value])), seed)
+        samples = list(found)
         if len(samples) < 3:
-            if time.monotonic() > deadline:
-                return Verdict("undecided", "the check reached its time limit before finding enough points",
-                               None, reading)
-            return Verdict("undecided", "the key is undefined at almost every point tried, so no comparison "
-                           "can be made", None, reading)
+            return _too_few_points(key, samples, misses, deadline, reading, key_text)
+        compared, skipped = 0, None
         for point, k in samples:
             try:
-                a = evaluate(value, point)
-            except Undefined:
-                return Verdict("incorrect", f"your answer is undefined at {_show_point(point)}, where the key "
-                               f"is {format_number(k, digits=8)}", "undefined where the key is defined", reading)
+                a = _at(value, point)
+            except (TooLarge, Unsupported) as err:
+                skipped = skipped or (point, err)
+                continue
+            except Undefined as err:
+                diagnosis, message = _no_value(err, point, k)
+                return Verdict("incorrect", message, diagnosis, reading)
+            compared += 1
             if not _agrees(a, k):
                 diagnosis, message = _diagnose(value, key, context, samples)
                 return Verdict("incorrect", message, diagnosis, reading)
+        if skipped is not None:
+            point, err = skipped
+            agrees = f"; it agrees with the key at the {compared} other points" if compared else ""
+            return Verdict("undecided", f"your answer cannot be evaluated at {_show_point(point)}: {err}{agrees}",
+                           None, reading)
     return Verdict("correct", f"correct (agrees with the key at {len(samples)} points)", None, reading)
+
+
+def _too_few_points(key: Expr, samples: list, misses: _Misses, deadline: float, reading: Reading,
+                    key_text: str) -> Verdict:
+    """The verdict when the key had a real value at fewer than 3 of the points tried: say why."""
+    if time.monotonic() > deadline:
+        return Verdict("undecided", "the check reached its time limit before finding enough points", None, reading)
+    if misses.unsupported:
+        return Verdict("undecided", f"the key cannot be evaluated: {misses.unsupported}", None, reading)
+    if not samples and misses.not_real and not misses.too_large:
+        k = _number_key(key, key_text, reading) if not key.free_symbols else None
+        if isinstance(k, Verdict):
+            return k
+        point = misses.first_not_real
+        with mpmath.workdps(DIGITS):
+            _, z = _not_real(key, point)
+        it = f" (at {_show_point(point)} it is {_show(z)})" if isinstance(z, mpmath.mpc) else \
+            f" (for instance at {_show_point(point)})"
+        return Verdict("invalid", f"the key is not a real number at any point tried{it}", None, reading)
+    if misses.too_large and not samples:
+        return Verdict("undecided", f"the key cannot be evaluated at the points tried: {misses.first_too_large}",
+                       None, reading)
+    return Verdict("undecided", "the key is undefined at almost every point tried, so no comparison can be made",
+                   None, reading)

@@ -165,8 +165,10 @@ def test_same_input_same_verdict():
 
 
 def test_undecided_is_never_incorrect():
-    v = check("log(-x^2 - 1)", "0", X)  # the key is nowhere real
+    v = check("1/(sign(x)^2 - 1)", "0", X)  # the key is undefined wherever x != 0
     assert v.verdict == "undecided" and "undefined" in v.message
+    v = check("log(-x^2 - 1)", "0", X)  # the key is nowhere real: the key is at fault (issue 12)
+    assert v.verdict == "invalid" and "not a real number" in v.message
     v = check("sin(x)^2 + cos(x)^2", "1", X, time_limit=1e-4)
     assert v.verdict in ("undecided", "correct")
     if v.verdict == "undecided":
@@ -227,7 +229,8 @@ def run(*args, stdin=None):
         (["check", "2x cos(x^2)", "cos(x^2)", "--of", "sin(x^2)", "--wrt", "x"], 1,
          "incorrect: the chain rule's inner derivative is missing"),
         (["check", "x", "x +"], 3, "invalid: column 4: unexpected end of input"),
-        (["check", "log(-x^2-1)", "1"], 4, "undecided:"),
+        (["check", "1/(sign(x)^2 - 1)", "1"], 4, "undecided:"),
+        (["check", "log(-x^2-1)", "1"], 3, "invalid: the key is not a real number"),
         (["check", "x"], 2, ""),
         (["check", "sigmoid(1)", "0.73", "--decimals", "2"], 0, "correct: correct to 2 decimals"),
     ],
