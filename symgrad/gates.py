@@ -73,8 +73,8 @@ class Function:
         return isinstance(self.cls, type) and self.mp is not None
 
     def prime(self, u: Expr) -> Expr:
-        """f'(u), written in f itself where the row does (tanh'(u) = 1 - tanh(u)^2)."""
-        return self.derivative(u, self.cls(u))
+        """f'(u), written in f itself where the row does (tanh'(u) = 1 - tanh(u)^2), else as SymPy's fdiff."""
+        return self.derivative(u, self.cls(u)) if self.derivative else self.cls(u).fdiff(1)
 
 
 def _saturating(limit_value, function):
@@ -150,11 +150,11 @@ FUNCTIONS: tuple[Function, ...] = (
       "d/du leaky_relu(u) = 1 for u > 0, a for u <= 0", arity=(1, 2), rational=True, kinks=(S.Zero,),
       activation=r"\operatorname{leaky\_relu}'\left({z}\right)", python="({0} if {0} > 0 else {1} * {0})",
       defaults=("0.01",)),
-    F("gelu", gelu, ("gelu",), ("operatorname{GELU}", "operatorname{gelu}"),
+    F("gelu", gelu, ("gelu", "GELU"), ("operatorname{GELU}", "operatorname{gelu}"),
       lambda u: u / 2 * (1 + mpmath.erf(u / mpmath.sqrt(2))), None, "GELU rule",
       "d/du gelu(u) = Φ(u) + u φ(u)", activation=r"\operatorname{GELU}'\left({z}\right)",
       python="({0} / 2 * (1 + math.erf({0} / math.sqrt(2))))"),
-    F("silu", silu, ("silu", "swish"), ("operatorname{SiLU}", "operatorname{silu}", "operatorname{swish}"),
+    F("silu", silu, ("silu", "swish", "SiLU"), ("operatorname{SiLU}", "operatorname{silu}", "operatorname{swish}"),
       lambda u: u / (1 + mpmath.exp(-u)), None, "SiLU rule", "d/du silu(u) = σ(u)(1 + u(1 - σ(u)))",
       activation=r"\operatorname{SiLU}'\left({z}\right)", python="({0} / (1 + math.exp(-({0}))))"),
     F("abs", sympy.Abs, ("abs",), (), abs, lambda a, out: sympy.sign(a), "absolute value rule",

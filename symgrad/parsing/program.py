@@ -77,7 +77,7 @@ def parse_program(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Program:
             )
         offset = len(code) - len(rhs)
         try:
-            expr = parse(rhs, limits=limits)
+            expr = parse(rhs, limits=limits, variables=defined)  # out(1 - out): a stage's name, not a function
         except ParseError as err:
             column = None if err.column is None else err.column + offset
             raise type(err)(err.problem, column, number) from None

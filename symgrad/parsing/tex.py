@@ -83,6 +83,10 @@ class _Tex(Transformer_NonRecursive):
 
     powbare = powcall
 
+    def indicator(self, one, a, relation, b):  # 1(x >= y), as the printer writes the indicator
+        op = {">=": r"\geq", ">": ">", "<=": r"\leq", "<": "<", "≥": r"\geq", "≤": r"\leq"}[str(relation)]
+        return rf"\mathbf{{1}}\left({a[0]} {op} {b[0]}\right)", ATOM
+
     def hadamard(self, a, b):
         return rf"{_wrap(a, PRODUCT)} \odot {_wrap(b, UNARY)}", PRODUCT
 

@@ -21,45 +21,20 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import distribute
 
 from ..errors import LimitError, ParseError
-from ..functions import relu, sigmoid
+from ..gates import FUNCTIONS as FUNCTION_ROWS
 from .limits import DEFAULT_LIMITS, Limits
 
-# One row per function name a user may type: (SymPy constructor, min args, max args).
+# Every function name a user may type -> (SymPy constructor, min args, max args): derived from the rows of
+# gates.FUNCTIONS, the one home of a function's facts; diag (of a vector, in a matrix answer) is the parser's own.
 FUNCTIONS: dict[str, tuple[object, int, int | None]] = {
-    "exp": (sympy.exp, 1, 1),
-    "log": (sympy.log, 1, 1),
-    "ln": (sympy.log, 1, 1),
-    "sqrt": (sympy.sqrt, 1, 1),
-    "sin": (sympy.sin, 1, 1),
-    "cos": (sympy.cos, 1, 1),
-    "tan": (sympy.tan, 1, 1),
-    "sinh": (sympy.sinh, 1, 1),
-    "cosh": (sympy.cosh, 1, 1),
-    "tanh": (sympy.tanh, 1, 1),
-    "sech": (sympy.sech, 1, 1),
-    "abs": (sympy.Abs, 1, 1),
-    "sign": (sympy.sign, 1, 1),
-    "sgn": (sympy.sign, 1, 1),
-    "max": (sympy.Max, 2, None),
-    "min": (sympy.Min, 2, None),
-    "sigmoid": (sigmoid, 1, 1),
-    "sigma": (sigmoid, 1, 1),
-    "s": (sigmoid, 1, 1),
-    "σ": (sigmoid, 1, 1),
-    "relu": (relu, 1, 1),
-    "heaviside": (sympy.Heaviside, 1, 1),
-    "diag": (None, 1, 1),  # of a vector, in a matrix answer
+    **{alias: (f.cls, *f.arity) for f in FUNCTION_ROWS for alias in f.names},
+    "diag": (None, 1, 1),
 }
 
 CONSTANTS = {"e": sympy.E, "pi": sympy.pi, "π": sympy.pi}
 
-# sigma'(z), tanh'(z), relu'(z): the derivative of an activation, applied to its argument.
-DERIVATIVES: dict[str, object] = {
-    "sigmoid": lambda u: sigmoid(u) * (1 - sigmoid(u)),
-    "tanh": lambda u: 1 - sympy.tanh(u) ** 2,
-    "relu": lambda u: sympy.Heaviside(u, 0),
-}
-DERIVATIVES.update({alias: DERIVATIVES["sigmoid"] for alias in ("sigma", "s", "σ")})
+# sigma'(z), tanh'(z), softplus'(z): an activation's derivative applied to its argument, from its row.
+DERIVATIVES: dict[str, object] = {alias: f.prime for f in FUNCTION_ROWS if f.activation for alias in f.names}
 
 
 class _Transpose:
@@ -184,7 +159,7 @@ def split_name(word: str, names: Iterable[str]) -> list[str] | None:
 
 def _unknown_function(word: str) -> str:
     """The message for name(...) where name is no function: the nearest known names, or all of them."""
-    known = sorted(FUNCTIONS)
+    known = sorted(FUNCTIONS, key=lambda n: (n.lower(), n))
     close = difflib.get_close_matches(word.lower(), known, n=3, cutoff=0.6)
     if close:
         return f"unknown function '{word}' (did you mean {' or '.join(close)}?)"
