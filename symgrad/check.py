@@ -22,10 +22,10 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import mpmath
@@ -34,7 +34,7 @@ from sympy import Expr, Symbol
 
 from .errors import SymgradError
 from .evaluate import NotReal, TooLarge, Undefined, Unsupported, evaluate, evaluate_scaled
-from .functions import relu
+from .functions import relu, sigmoid
 from .parsing import symbol
 from .parsing.limits import Limits
 from .parsing.text import read
@@ -439,6 +439,65 @@ def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
     return slips
 
 
+# One row per activation: its derivative, as a diagnosis names it. The rows will be derived from the
+# function table (issue 12); until then this is their one home.
+ACTIVATION_DERIVATIVES: dict[type, Callable[[Expr], Expr]] = {
+    sigmoid: lambda u: sigmoid(u) * (1 - sigmoid(u)),
+    sympy.tanh: lambda u: 1 - sympy.tanh(u) ** 2,
+    relu: lambda u: sympy.Heaviside(u, 0),
+}
+
+
+@cache
+def _stand_in(activation: type, kept: bool) -> type:
+    """A function like ``activation`` whose derivative is the activation itself (``kept``: the function
+    left where its derivative belongs) or 1 (the derivative left out)."""
+
+    def fdiff(self, argindex=1):
+        return activation(*self.args) if kept else sympy.S.One
+
+    return type(f"_{activation.__name__}_{'kept' if kept else 'dropped'}", (sympy.Function,),
+                {"nargs": 1, "fdiff": fdiff})
+
+
+def _activation_slips(function: Expr, x: Symbol) -> list[tuple[str, str, Expr]]:
+    """(diagnosis, message, wrong derivative) for the activations in ``function`` (at most 6, each
+    alone, then all together): their derivative factor replaced by the activation itself (tanh(u)
+    where 1 - tanh(u)^2 belongs, the commonest backprop mistake), then left out."""
+    u = Symbol("u", real=True)
+    nodes = [n for n in dict.fromkeys(sympy.preorder_traversal(function))
+             if type(n) in ACTIVATION_DERIVATIVES and n.has(x)][:6]
+    out: list[tuple[str, str, Expr]] = []
+    for kept in (True, False):
+        for group in [[n] for n in nodes] + ([nodes] if len(nodes) > 1 else []):
+            if len(group) == 1:
+                slip = function.xreplace({group[0]: _stand_in(type(group[0]), kept)(*group[0].args)})
+            else:  # by type, bottom-up, so that an activation inside another is replaced too
+                slip = function
+                for activation in {type(n) for n in group}:
+                    slip = slip.replace(activation, _stand_in(activation, kept))
+            slip = sympy.diff(slip, x)
+            for activation in {type(n) for n in group}:
+                slip = slip.replace(_stand_in(activation, kept), activation)
+            if slip == function:  # f = tanh(x): "the function itself" says it
+                continue
+            said = [(text(a(u)), text(ACTIVATION_DERIVATIVES[a](u))) for a in dict.fromkeys(type(n) for n in group)]
+            rule = "; ".join(f"the derivative of {name} is {derivative}" for name, derivative in said)
+            if kept and len(group) == 1:
+                out.append(("activation in place of its derivative",
+                            f"{rule}, not {said[0][0]}: the function was left where its derivative belongs "
+                            f"(at {_text(group[0])})", slip))
+            elif kept:
+                out.append(("activation in place of its derivative",
+                            f"{rule}: at every activation the function was left where its derivative belongs", slip))
+            else:
+                where = _text(group[0]) if len(group) == 1 else "every activation"
+                out.append(("missing activation derivative",
+                            f"{rule}, and {'that factor is' if len(said) == 1 else 'those factors are'} missing "
+                            f"at {where}", slip))
+    return out
+
+
 def _at(expr: Expr, point: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
     """evaluate(), where a NotReal is confirmed in complex arithmetic (and a real value after all returned)."""
     try:
@@ -486,6 +545,7 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
             candidates.append(("missing inner derivative",
                                "the chain rule's inner derivative is missing: multiply by the derivative "
                                "of the inside function", slip))
+        candidates += _activation_slips(f, x)
         for slip, _partly in _path_slips(f, x):
             candidates.append(("missing path",
                                f"a path is missing from the sum: {x} reaches the output along several paths "

@@ -1,5 +1,6 @@
-"""Sound answer checking (issue 12, item 4): exact numbers compared exactly, decimals within the
-tolerance and said so, values that are not real, large integer powers, no check that raises."""
+"""Sound answer checking (issue 12, items 4 and 6): exact numbers compared exactly, decimals within
+the tolerance and said so, values that are not real, large integer powers, no check that raises,
+and the activation left where its derivative belongs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symgrad.check import VERDICTS, Context, Tolerance, check
+from symgrad.check import ACTIVATION_DERIVATIVES, VERDICTS, Context, Tolerance, check
+from symgrad.documents.distractors import distractors
+from symgrad.documents.keys import Key
 from symgrad.errors import SymgradError
+from symgrad.parsing import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +98,52 @@ def test_the_cli_prints_a_verdict_not_a_traceback():
     out = [json.loads(line) for line in r.stdout.splitlines()]
     assert [o["verdict"] for o in out] == ["incorrect", "invalid", "incorrect"]
     assert not any("failed" in o["message"] for o in out)
+
+
+# -- the activation left where its derivative belongs -----------------------------------------------
+SLIPS = [
+    ("tanh(w x)", "w tanh(w x)", "activation in place of its derivative",
+     "the derivative of tanh(u) is 1 - tanh(u)^2, not tanh(u): the function was left where its derivative belongs"),
+    ("tanh(w x)^2", "2 w tanh(w x)^2", "activation in place of its derivative", "not tanh(u)"),
+    ("sigmoid(w x + b)", "w sigmoid(w x + b)", "activation in place of its derivative",
+     "the derivative of sigmoid(u) is (1 - sigmoid(u))*sigmoid(u), not sigmoid(u)"),
+    ("relu(w x)", "w relu(w x)", "activation in place of its derivative",
+     "the derivative of relu(u) is 1(u > 0), not relu(u)"),
+    ("v tanh(w x + b)", "v w tanh(w x + b)", "activation in place of its derivative", "at tanh(b + w*x)"),
+    ("tanh(2 tanh(w x))", "2 w tanh(2 tanh(w x)) tanh(w x)", "activation in place of its derivative",
+     "at every activation"),
+    # the issue's example: 2 tanh(u) u' where 2 tanh(u) (1 - tanh(u)^2) u' belongs
+    ("tanh(w x)^2", "2 w tanh(w x)", "missing activation derivative",
+     "the derivative of tanh(u) is 1 - tanh(u)^2, and that factor is missing at tanh(w*x)"),
+    ("tanh(x)", "tanh(x)", "function instead of derivative", "the function itself"),
+    ("sin(x^2)", "cos(x^2)", "missing inner derivative", "inner derivative"),
+]
+
+
+@pytest.mark.parametrize(("function", "answer", "diagnosis", "fragment"), SLIPS,
+                         ids=[f"{s[0]} | {s[1]}" for s in SLIPS])
+def test_activation_slips_are_named(function, answer, diagnosis, fragment):
+    f = parse(function)
+    ctx = Context(tuple(sorted(s.name for s in f.free_symbols)), function=f, wrt="x")
+    v = check(sympy.diff(f, sympy.Symbol("x", real=True)), answer, ctx)
+    assert (v.verdict, v.diagnosis) == ("incorrect", diagnosis), v
+    assert fragment in v.message, v.message
+
+
+def test_each_activation_row_is_its_derivative():
+    u = sympy.Symbol("u", real=True)
+    for activation, derivative in ACTIVATION_DERIVATIVES.items():
+        assert check(sympy.diff(activation(u), u), derivative(u)).verdict == "correct", activation
+
+
+def test_the_activation_left_in_place_is_a_distractor():
+    f = parse("sigmoid(w x + b)")
+    x = sympy.Symbol("x", real=True)
+    key = Key(sympy.diff(f, x), Context(("b", "w", "x"), function=f, wrt="x"))
+    chosen = dict((m, e) for m, e in distractors(key))
+    assert "activation left in place of its derivative" in chosen
+    w = sympy.Symbol("w", real=True)
+    assert check(w * f, chosen["activation left in place of its derivative"]).verdict == "correct"
 
 
 # -- no check ever raises ----------------------------------------------------------------------------

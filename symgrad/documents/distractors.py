@@ -1,12 +1,13 @@
 """Multiple-choice distractors made from the mistakes the answer checker names: a sign error, a
-missing chain factor, a fan-out path left out, the wrong variable, the function itself. Each is
-really wrong (the checker says ``incorrect`` against the key) and differs from every other."""
+missing chain factor, an activation left where its derivative belongs, a fan-out path left out,
+the wrong variable, the function itself. Each is really wrong (the checker says ``incorrect``
+against the key) and differs from every other."""
 
 from __future__ import annotations
 
 import sympy
 
-from ..check import Context, _chain_slips, _path_slips, check
+from ..check import Context, _activation_slips, _chain_slips, _path_slips, check
 from ..parsing import symbol
 from .keys import Key
 
@@ -15,10 +16,13 @@ def _candidates(function: sympy.Expr, wrt: str, key: sympy.Expr) -> list[tuple[s
     x = symbol(wrt)
     out = [("sign error", -key)]
     out += [("missing chain factor", s) for s in _chain_slips(function, x)]
+    slips = _activation_slips(function, x)  # the activation left where its derivative belongs, then left out
+    out += [("activation left in place of its derivative", s) for d, _, s in slips if d.startswith("activation")]
     out += [("fan-out path left out", s) for s, _ in _path_slips(function, x)]
     out += [(f"derivative with respect to {v}", sympy.diff(function, v))
             for v in sorted(function.free_symbols - {x}, key=str)]
     out += [("the function itself", function), ("off by a factor of 2", 2 * key)]
+    out += [("activation derivative left out", s) for d, _, s in slips if d.startswith("missing")]
     return out
 
 
