@@ -74,7 +74,7 @@ class Function:
 
     def prime(self, u: Expr) -> Expr:
         """f'(u), written in f itself where the row does (tanh'(u) = 1 - tanh(u)^2), else as SymPy's fdiff."""
-        return self.derivative(u, self.cls(u)) if self.derivative else self.cls(u).fdiff(1)
+        return self.derivative(u, self.cls(u)) if self.derivative else fdiff(self.cls, u)
 
 
 def _saturating(limit_value, function):
@@ -180,12 +180,18 @@ def function(name: str) -> Function:
         raise StagingError(f"unknown function '{name}'") from None
 
 
+def fdiff(cls, u: Expr, *params: Expr) -> Expr:
+    """d cls(u, *params)/du by the class's own fdiff, taken at a symbol (SymPy evaluates cls(2.5) at once)."""
+    t = sympy.Dummy("u", real=True)
+    return cls(t, *params).fdiff(1).subs(t, u)
+
+
 def _local_of(f: Function):
     """d f(u, *params)/du: the row's derivative, or SymPy's fdiff where a constant parameter (elu's a) comes in."""
     def local(args: Args, out: Expr, params: Params) -> tuple[Expr, ...]:
         if f.derivative is not None and not params:
             return (f.derivative(args[0], out),)
-        return (f.cls(*args, *params).fdiff(1),)
+        return (fdiff(f.cls, args[0], *params),)
 
     return local
 

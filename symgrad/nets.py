@@ -16,7 +16,8 @@ import sympy
 from sympy import HadamardProduct, Matrix, MatrixSymbol, Rational
 
 from .errors import SymgradError
-from .functions import relu, sigmoid
+from .gates import FUNCTIONS as FUNCTION_ROWS
+from .gates import fdiff
 
 # -- activations and losses: one row each -----------------------------------------------------------
 
@@ -30,13 +31,19 @@ class Activation:
     df_tex: str  # the derivative as the seeds write it, in the layer's activation {a} (or pre-activation {z})
 
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
-    Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), r"\sigma", r"{a} \odot \left(1 - {a}\right)"),
-    Activation("tanh", sympy.tanh, lambda z, a: 1 - a**2, r"\tanh", r"1 - {a} \odot {a}"),
-    Activation("relu", relu, lambda z, a: sympy.Heaviside(z, 0), r"\operatorname{relu}",
-               r"\mathbf{{1}}\left({z} > 0\right)"),
-    Activation("identity", lambda z: z, lambda z, a: sympy.S.One, r"\operatorname{id}", "1"),
-]}
+def _activation(row) -> Activation:
+    """A network activation from its function row (gates.FUNCTIONS): the one home of its facts."""
+    if row.derivative is not None:
+        df = lambda z, a: row.derivative(z, a)  # noqa: E731 - in the output a where the row writes it so
+    else:
+        df = lambda z, a: fdiff(row.cls, z)  # noqa: E731
+    return Activation(row.name, row.cls, df, row.tex_command, row.activation)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    **{row.name: _activation(row) for row in FUNCTION_ROWS if row.activation},
+    "identity": Activation("identity", lambda z: z, lambda z, a: sympy.S.One, r"\operatorname{id}", "1"),
+}
 
 
 @dataclass(frozen=True)
@@ -319,16 +326,15 @@ def matrix_context(net: Network):
             shapes[f"b{l}"] = (f"d{l}", "1")
         bias = f" + b{l}" if net.biases[l - 1] else ""
         act = net.activations[l - 1]
-        activation = "sigmoid" if act == "sigmoid" else act
         definitions.append((f"z{l}", f"W{l} a{l - 1}{bias}"))
-        definitions.append((f"a{l}", f"{activation}(z{l})" if act != "identity" else f"z{l}"))
+        definitions.append((f"a{l}", f"{act}(z{l})" if act != "identity" else f"z{l}"))
     loss = LOSSES[net.loss]
     definitions.append(("grad_a", f"a{L} - y"))
     fused = loss.fused == net.activations[-1]
     derivative_names = []
     for l in range(L, 0, -1):
         act = net.activations[l - 1]
-        prime = {"sigmoid": f"sigma'(z{l})", "tanh": f"tanh'(z{l})", "relu": f"relu'(z{l})"}.get(act, f"1 + 0 z{l}")
+        prime = f"{act}'(z{l})" if act != "identity" else f"1 + 0 z{l}"  # every activation row reads f'(z)
         upstream = "grad_a" if l == L else f"W{l + 1}^T d{l + 1}"
         definitions.append((f"Omega{l}", f"diag({prime})"))
         derivative_names.append(f"Omega{l}")

@@ -11,7 +11,7 @@ from sympy import Matrix, Rational, Symbol
 
 from symgrad import solve
 from symgrad.errors import SymgradError
-from symgrad.functions import relu, sigmoid
+from symgrad.functions import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from symgrad.matrix_check import check_matrix
 from symgrad.nets import (
     Network,
@@ -31,7 +31,9 @@ from symgrad.nets import (
 from symgrad.numeric import finite_differences
 from symgrad.printing import latex
 
-SCALAR_ACTIVATION = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "identity": lambda z: z}
+SCALAR_ACTIVATION = {"sigmoid": sigmoid, "tanh": sympy.tanh, "relu": relu, "identity": lambda z: z,
+                     # the newer ones as their SymPy functions: the finite differences below are the independent check
+                     "softplus": softplus, "elu": elu, "leaky_relu": leaky_relu, "gelu": gelu, "silu": silu}
 
 
 def scalar_loss(net: Network, weights, bias, x, y):
@@ -210,8 +212,15 @@ def test_matrix_answers(item, answer, verdict, diagnosis):
 
 def test_network_options_are_checked():
     with pytest.raises(SymgradError, match="unknown activation"):
-        Network((2, 2), ("softplus",))
+        Network((2, 2), ("mish",))
     with pytest.raises(SymgradError, match="softmax output goes with the cross-entropy"):
         Network((2, 2), ("softmax",), "squared")
     with pytest.raises(SymgradError, match="2 layers need 2 activations"):
         Network((2, 2, 2), ("sigmoid",))
+
+
+@pytest.mark.parametrize("activation", ["softplus", "elu", "leaky_relu", "gelu", "silu"])
+def test_every_activation_row_is_a_network_activation(activation):
+    """The newer activations: the matrix passes agree with the scalar engine and finite differences."""
+    net = Network((2, 3, 1), (activation, "identity"), "squared")
+    test_matrix_formulas_agree_with_scalar_staging_and_finite_differences(net, 3)
