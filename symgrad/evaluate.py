@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import mpmath
 import sympy
 
-from .functions import relu, sigmoid
+from .gates import FUNCTIONS as FUNCTION_ROWS
 
 
 class Undefined(Exception):  # noqa: N818 - reads as a verdict on a point: "undefined"
@@ -93,23 +93,20 @@ def _sign(u):
     return mpmath.mpf(mpmath.sign(u))
 
 
-# One row per SymPy node type: how to combine the values of its arguments.
+# How to combine the values of a node's arguments: the operators here, every function from its row in
+# gates.FUNCTIONS (its mpmath evaluator, guarded by the size of its argument where the row says it grows),
+# and the few functions whose evaluation needs more than a formula (log's message, the indicator's jump).
+_GUARDS: dict[str, Callable] = {
+    "exponential": lambda f: _bounded(f, _HUGE_EXPONENT),
+    "periodic": lambda f: _bounded(f, _HUGE_ANGLE),
+    "": lambda f: f,
+}
 _OPS: dict[type, Callable] = {
     sympy.Add: lambda *a: mpmath.fsum(a),
     sympy.Mul: lambda *a: mpmath.fprod(a),
     sympy.Pow: _pow,
-    sympy.exp: _bounded(mpmath.exp, _HUGE_EXPONENT),
+    **{f.cls: _GUARDS[f.growth](f.mp) for f in FUNCTION_ROWS if f.gate},
     sympy.log: _log,
-    sympy.sin: _bounded(mpmath.sin, _HUGE_ANGLE),
-    sympy.cos: _bounded(mpmath.cos, _HUGE_ANGLE),
-    sympy.tan: _bounded(mpmath.tan, _HUGE_ANGLE),
-    sympy.sinh: _bounded(mpmath.sinh, _HUGE_EXPONENT),
-    sympy.cosh: _bounded(mpmath.cosh, _HUGE_EXPONENT),
-    sympy.tanh: lambda u: mpmath.mpf(mpmath.sign(u)) if mpmath.mag(u) > _HUGE_EXPONENT else mpmath.tanh(u),
-    sympy.sech: lambda u: mpmath.mpf(0) if mpmath.mag(u) > _HUGE_EXPONENT else mpmath.sech(u),
-    sigmoid: lambda u: mpmath.mpf(u > 0) if mpmath.mag(u) > _HUGE_EXPONENT else 1 / (1 + mpmath.exp(-u)),
-    relu: lambda u: max(mpmath.mpf(0), u),
-    sympy.Abs: abs,
     sympy.Max: lambda *a: max(a),
     sympy.Min: lambda *a: min(a),
     sympy.Heaviside: _heaviside,

@@ -82,7 +82,6 @@ def _saturating(limit_value, function):
     return lambda u: limit_value(u) if mpmath.mag(u) > 40 else function(u)
 
 
-_LEAKY = mpmath.mpf(LEAKY_SLOPE.p) / LEAKY_SLOPE.q
 F = Function
 FUNCTIONS: tuple[Function, ...] = (
     F("exp", sympy.exp, ("exp",), ("exp",), mpmath.exp, lambda a, out: out, "exponential rule",
@@ -146,7 +145,8 @@ FUNCTIONS: tuple[Function, ...] = (
       activation=r"\operatorname{elu}'\left({z}\right)", python="({0} if {0} > 0 else {1} * math.expm1({0}))",
       defaults=("1",)),
     F("leaky_relu", leaky_relu, ("leaky_relu",), ("operatorname{leaky\\_relu}",),
-      lambda u, a=_LEAKY: u if u > 0 else a * u, None, "leaky ReLU rule",
+      lambda u, a=None: u if u > 0 else (u * LEAKY_SLOPE.p / LEAKY_SLOPE.q if a is None else a * u), None,
+      "leaky ReLU rule",
       "d/du leaky_relu(u) = 1 for u > 0, a for u <= 0", arity=(1, 2), rational=True, kinks=(S.Zero,),
       activation=r"\operatorname{leaky\_relu}'\left({z}\right)", python="({0} if {0} > 0 else {1} * {0})",
       defaults=("0.01",)),
