@@ -34,7 +34,8 @@ from sympy import Expr, Symbol
 
 from .errors import SymgradError
 from .evaluate import NotReal, TooLarge, Undefined, Unsupported, evaluate, evaluate_scaled
-from .functions import relu, sigmoid
+from .functions import relu
+from .gates import FUNCTIONS as FUNCTION_ROWS
 from .parsing import symbol
 from .parsing.limits import Limits
 from .parsing.text import read
@@ -441,11 +442,8 @@ def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
 
 # One row per activation: its derivative, as a diagnosis names it. The rows will be derived from the
 # function table (issue 12); until then this is their one home.
-ACTIVATION_DERIVATIVES: dict[type, Callable[[Expr], Expr]] = {
-    sigmoid: lambda u: sigmoid(u) * (1 - sigmoid(u)),
-    sympy.tanh: lambda u: 1 - sympy.tanh(u) ** 2,
-    relu: lambda u: sympy.Heaviside(u, 0),
-}
+ACTIVATION_DERIVATIVES: dict[type, Callable[[Expr], Expr]] = {f.cls: f.prime for f in FUNCTION_ROWS if f.activation}
+"""Each activation's derivative, from its function row (gates.FUNCTIONS): tanh'(u) = 1 - tanh(u)^2, ..."""
 
 
 @cache

@@ -14,7 +14,7 @@ import sympy
 from sympy import Derivative, Expr, S, Symbol
 
 from ..errors import StagingError
-from ..gates import FUNCTION_GATES, gate
+from ..gates import BY_CLASS, FUNCTION_GATES, gate
 from ..printing import text
 from .core import Derivation, Step
 
@@ -101,11 +101,18 @@ def _function(expr: Expr, x: Symbol) -> DiffNode:
         return _node(row.rule, expr, x, rewritten, [a for a in args if a.has(x)], note)
     if type(expr) is sympy.Heaviside:
         return _node(row.rule, expr, x, S.Zero, [], "0 everywhere except the jump at 0")
-    (inner,) = expr.args
-    (outer,) = row.local((inner,), expr, ())
+    inner, *params = expr.args  # elu(x, a): a is the function's constant
+    if any(p.has(x) for p in params):
+        raise StagingError(f"{type(expr).__name__}: only its first argument may depend on {x}")
+    (outer,) = row.local((inner,), expr, tuple(params))
     u = Symbol("u")
-    (local_u,) = row.local((u,), expr.func(u), ())
-    return _chain(row.rule, expr, x, outer, inner, f"d/du {text(expr.func(u))} = {text(local_u)}")
+    function_row = BY_CLASS.get(type(expr))
+    if function_row is not None and function_row.formula and not params:
+        note = function_row.formula  # the rule's formula as the row states it: d/du arctan u = 1/(1 + u^2)
+    else:
+        (local_u,) = row.local((u,), expr.func(u, *params), tuple(params))
+        note = f"d/du {text(expr.func(u, *params))} = {text(local_u)}"
+    return _chain(row.rule, expr, x, outer, inner, note)
 
 
 _HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
