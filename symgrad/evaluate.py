@@ -114,6 +114,41 @@ _OPS: dict[type, Callable] = {
 }
 
 
+def _piecewise(node: sympy.Piecewise, point: Mapping[sympy.Symbol, mpmath.mpf]) -> mpmath.mpf:
+    """The value of the first branch whose condition holds (elu'(u) is exp(u) for u <= 0, else 1)."""
+    for expr, condition in node.args:
+        if _holds(condition, point):
+            return evaluate(expr, point)
+    raise Undefined("no branch of the piecewise function holds")
+
+
+_RELATIONS: dict[type, Callable] = {
+    sympy.LessThan: lambda a, b: a <= b, sympy.StrictLessThan: lambda a, b: a < b,
+    sympy.GreaterThan: lambda a, b: a >= b, sympy.StrictGreaterThan: lambda a, b: a > b,
+    sympy.Eq: lambda a, b: a == b, sympy.Ne: lambda a, b: a != b,
+}
+
+
+def _holds(condition: sympy.Basic, point: Mapping[sympy.Symbol, mpmath.mpf]) -> bool:
+    if condition is sympy.true or condition is sympy.false:
+        return bool(condition)
+    if type(condition) in _RELATIONS:
+        return _RELATIONS[type(condition)](*(evaluate(side, point) for side in condition.args))
+    if isinstance(condition, (sympy.And, sympy.Or, sympy.Not)):
+        combine = {sympy.And: all, sympy.Or: any, sympy.Not: lambda c: not next(iter(c))}[type(condition)]
+        return combine(_holds(c, point) for c in condition.args)
+    raise Unsupported(f"symgrad cannot evaluate the condition {type(condition).__name__}")
+
+
+def _no_row(node: sympy.Basic, args: list[mpmath.mpf]) -> mpmath.mpf:
+    """A node with no row: the derivative of a jump (DiracDelta, 0 but at the jump) or a constant."""
+    if type(node) is sympy.DiracDelta:
+        if args[0] == 0:
+            raise Undefined("the derivative of a jump, at the jump")
+        return mpmath.mpf(0)
+    return _constant(node)
+
+
 def _constant(node: sympy.Basic) -> mpmath.mpf:
     """A node with no row: a constant other than pi and e, or a gap in the table (Unsupported)."""
     if node is sympy.I:
@@ -159,12 +194,15 @@ def _values(expr: sympy.Expr, point: Mapping[sympy.Symbol, mpmath.mpf]) -> dict[
         elif node is sympy.pi:
             memo[key] = +mpmath.pi
         elif not ready:
+            if type(node) is sympy.Piecewise:  # only the branch that holds is evaluated
+                memo[key] = _piecewise(node, point)
+                continue
             stack.append((node, True))
             stack.extend((arg, False) for arg in node.args)
         else:
             op = _OPS.get(type(node))
             if op is None:
-                memo[key] = _constant(node)
+                memo[key] = _no_row(node, [memo[id(a)] for a in node.args])
                 continue
             try:
                 memo[key] = _real(op(*(memo[id(a)] for a in node.args)))

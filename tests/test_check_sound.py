@@ -86,6 +86,14 @@ def test_a_huge_reading_prints():
     assert "e+29091" in v.parsed.text and v.parsed.latex
 
 
+def test_keys_with_branches_and_jumps_are_evaluated():
+    x = sympy.Symbol("x", real=True)
+    elu = sympy.diff(parse("elu(x)"), x)  # Piecewise((exp(x), x <= 0), (1, True))
+    assert check(elu, "heaviside(-x) exp(x) + heaviside(x)").verdict == "correct"
+    assert check(elu, "exp(x)").verdict == "incorrect"
+    assert check(sympy.diff(x * sympy.sign(x), x), "sign(x)").verdict == "correct"  # 2 x DiracDelta(x) + sign(x)
+
+
 def test_the_cli_prints_a_verdict_not_a_traceback():
     r = subprocess.run([sys.executable, "-m", "symgrad", "check", "1", "sqrt(-2)"], capture_output=True, text=True,
                        cwd=ROOT)
