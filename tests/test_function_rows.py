@@ -80,3 +80,18 @@ def test_activation_derivatives_read_as_students_write_them():
         row = BY_NAME[name]
         assert sympy.simplify(parse(f"{name}'(x)") - row.prime(x)) == 0, name
     assert parse("softplus'(x)") == BY_NAME["sigmoid"].cls(x)  # softplus' is the sigmoid
+
+
+@pytest.mark.parametrize("name, rules, result", [
+    ("softplus", ["definition of softplus", "logarithm and chain rules", "e^x/(1 + e^x) = σ(x)"],
+     BY_NAME["sigmoid"].cls(x)),
+    ("silu", ["definition of SiLU", "product rule", "common factor σ(x)"],
+     BY_NAME["sigmoid"].cls(x) * (1 + x * (1 - BY_NAME["sigmoid"].cls(x)))),
+])
+def test_the_activations_derivatives_are_derived_as_identities(name, rules, result):
+    from symgrad.steps import IDENTITIES
+
+    d = IDENTITIES[name]()  # .checked(): every step verified at random points
+    assert [s.rule for s in d.steps] == rules
+    assert sympy.simplify(d.result - result) == 0
+    assert sympy.simplify(d.result - sympy.diff(BY_NAME[name].cls(x), x)) == 0

@@ -1,5 +1,6 @@
 """Identities as steps: tanh through the sigmoid (seed 004 §1(d)), the sigmoid's derivative s(1 - s),
-and ReLU's piecewise derivative with its convention at 0."""
+ReLU's piecewise derivative with its convention at 0, and the derivatives of softplus (the sigmoid) and
+SiLU (σ(x)(1 + x(1 - σ(x))))."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 import sympy
 from sympy import Derivative, Heaviside, Mul, Piecewise, exp, tanh
 
-from ..functions import relu, sigmoid
+from ..functions import relu, sigmoid, silu, softplus
 from ..parsing import symbol
 from .core import Derivation, Step
 
@@ -89,8 +90,35 @@ def relu_derivative() -> Derivation:
     return Derivation("ReLU's derivative", steps, Heaviside(x, 0), (x,)).checked()
 
 
+def softplus_derivative() -> Derivation:
+    """softplus'(x) = σ(x): the chain rule on log(1 + e^x), then e^x/(1 + e^x) = σ(x)."""
+    u = 1 + exp(x)
+    steps = (
+        Step("definition of softplus", softplus(x), sympy.log(u), "softplus(x) = log(1 + e^x)"),
+        Step("logarithm and chain rules", Derivative(sympy.log(u), x), _div(exp(x), u),
+             "d/du log u = 1/u with u = 1 + e^x, times du/dx = e^x"),
+        Step("e^x/(1 + e^x) = σ(x)", _div(exp(x), u), sigmoid(x),
+             "divide top and bottom by e^x: 1/(e^(-x) + 1) = σ(x), so softplus' is the sigmoid"),
+    )
+    return Derivation("the derivative of softplus", steps, sigmoid(x), (x,)).checked()
+
+
+def silu_derivative() -> Derivation:
+    """silu'(x) = σ(x)(1 + x(1 - σ(x))): the product rule on x σ(x) with σ' = σ(1 - σ)."""
+    s = sigmoid(x)
+    product = sympy.Add(Mul(1, s, evaluate=False), Mul(x, s * (1 - s), evaluate=False), evaluate=False)
+    steps = (
+        Step("definition of SiLU", silu(x), x * s, "silu(x) = x σ(x), also called swish"),
+        Step("product rule", Derivative(x * s, x), product, "(x σ)' = 1 · σ + x · σ' with σ' = σ(1 - σ)"),
+        Step("common factor σ(x)", product, s * (1 + x * (1 - s)), "take σ(x) out of both terms"),
+    )
+    return Derivation("the derivative of SiLU", steps, s * (1 + x * (1 - s)), (x,)).checked()
+
+
 IDENTITIES: dict[str, Callable[[], Derivation]] = {
     "tanh-sigmoid": tanh_via_sigmoid,
     "sigmoid": sigmoid_derivative,
     "relu": relu_derivative,
+    "softplus": softplus_derivative,
+    "silu": silu_derivative,
 }
