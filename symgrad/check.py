@@ -235,6 +235,8 @@ def _kinks(exprs: Sequence[Expr]) -> list[Expr]:
             elif isinstance(node, (sympy.Max, sympy.Min)):
                 args = node.args
                 found += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+            elif isinstance(node, sympy.Piecewise):  # elu'(u), leaky_relu'(u): a jump where a condition turns
+                found += [c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.core.relational.Relational)]
     return list(dict.fromkeys(k for k in found if k.free_symbols))
 
 
@@ -440,8 +442,7 @@ def _path_slips(function: Expr, x: Symbol) -> list[tuple[Expr, Expr]]:
     return slips
 
 
-# One row per activation: its derivative, as a diagnosis names it. The rows will be derived from the
-# function table (issue 12); until then this is their one home.
+# Each activation's derivative, as a diagnosis names it.
 ACTIVATION_DERIVATIVES: dict[type, Callable[[Expr], Expr]] = {f.cls: f.prime for f in FUNCTION_ROWS if f.activation}
 """Each activation's derivative, from its function row (gates.FUNCTIONS): tanh'(u) = 1 - tanh(u)^2, ..."""
 

@@ -92,6 +92,9 @@ def test_keys_with_branches_and_jumps_are_evaluated():
     assert check(elu, "heaviside(-x) exp(x) + heaviside(x)").verdict == "correct"
     assert check(elu, "exp(x)").verdict == "incorrect"
     assert check(sympy.diff(x * sympy.sign(x), x), "sign(x)").verdict == "correct"  # 2 x DiracDelta(x) + sign(x)
+    leaky = sympy.diff(parse("leaky_relu(x)"), x)  # its jump at 0 is sampled on both sides, as a kink
+    assert check(leaky, "heaviside(x) + heaviside(-x)/100").verdict == "correct"
+    assert check(leaky, "heaviside(x) + heaviside(-x)/10").verdict == "incorrect"
 
 
 def test_the_cli_prints_a_verdict_not_a_traceback():
