@@ -68,6 +68,19 @@ EXERCISES = [
     ("sech(x)", "x", ["-sech(x) tanh(x)"], ["sech(x) tanh(x)"]),
     ("2^x", "x", ["2^x log(2)", "ln(2) * 2^x"], ["x * 2^(x-1)"]),
     ("log(sigmoid(x))", "x", ["1 - s(x)", "s(-x)"], ["s(x)", "1/s(x)"]),
+    # the functions of issue 12: inverse and reciprocal trigonometric, hyperbolic, logarithms to a base, erf,
+    # and the activations after ReLU; the function left where its derivative belongs is a wrong answer
+    ("atan(x^2)", "x", ["2x/(1 + x^4)", r"\frac{2x}{1+x^{4}}"], ["1/(1 + x^4)", "2x atan(x^2)"]),
+    ("arcsin(x/3)", "x", ["1/sqrt(9 - x^2)", "1/(3 sqrt(1 - x^2/9))"], ["1/sqrt(1 - x^2/9)", "-1/sqrt(9 - x^2)"]),
+    ("sec(x)", "x", ["sec(x) tan(x)", "sin(x)/cos(x)^2"], ["-sec(x) tan(x)", "tan(x)^2"]),
+    ("cot(2x)", "x", ["-2 csc(2x)^2", "-2/sin(2x)^2", "-2 - 2 cot(2x)^2"], ["-csc(2x)^2", "2 csc(2x)^2"]),
+    ("asinh(x)", "x", ["1/sqrt(x^2 + 1)"], ["1/sqrt(x^2 - 1)", "1/(x^2 + 1)"]),
+    ("log(x, 2)", "x", ["1/(x ln 2)", "1/(x log(2))"], ["1/x", "ln(2)/x"]),
+    ("erf(x)", "x", ["2 e^(-x^2)/sqrt(pi)"], ["e^(-x^2)", "2 e^(-x^2)"]),
+    ("softplus(2x)", "x", ["2 sigmoid(2x)", "2/(1 + e^(-2x))", "2 softplus'(2x)"], ["sigmoid(2x)", "2 softplus(2x)"]),
+    ("silu(x)", "x", ["sigmoid(x)(1 + x(1 - sigmoid(x)))", "s(x) + x s(x)(1 - s(x))"], ["sigmoid(x)", "silu(x)"]),
+    ("gelu(x)", "x", ["(1 + erf(x/sqrt(2)))/2 + x e^(-x^2/2)/sqrt(2 pi)"], ["(1 + erf(x/sqrt(2)))/2"]),
+    ("tanh(3x)", "x", ["3(1 - tanh(3x)^2)", "3 sech(3x)^2", "3 tanh'(3x)"], ["3 tanh(3x)", "tanh(3x)"]),
 ]
 
 

@@ -168,6 +168,21 @@ FUNCTIONS: tuple[Function, ...] = (
 """Every function a user may type, one row each (see Function). max, min, heaviside and abs keep their
 gates below, which take parameters (a tie rule, the value at the jump)."""
 
+def complete(f: Function) -> Function:
+    """The row itself, if it has every piece its kind needs; else an error naming the function and the piece."""
+    needs = {"a name to type": bool(f.names)}
+    if f.gate:  # a class of its own: staged, evaluated, derived step by step
+        needs |= {"a rule": bool(f.rule), "the rule's formula": bool(f.formula),
+                  "a LaTeX name": bool(f.tex_names) or f.name == "abs"}
+    if f.gate and f.cls.__module__ == "symgrad.functions":  # ours: SymPy cannot print it as Python
+        needs |= {"a Python spelling": bool(f.python)}
+    missing = [piece for piece, present in needs.items() if not present]
+    if missing:
+        raise StagingError(f"the function row '{f.name}' lacks {' and '.join(missing)}")
+    return f
+
+
+FUNCTIONS = tuple(complete(f) for f in FUNCTIONS)
 BY_NAME: dict[str, Function] = {alias: f for f in FUNCTIONS for alias in f.names}
 BY_CLASS: dict[type, Function] = {f.cls: f for f in FUNCTIONS if isinstance(f.cls, type)}
 

@@ -95,3 +95,16 @@ def test_the_activations_derivatives_are_derived_as_identities(name, rules, resu
     assert [s.rule for s in d.steps] == rules
     assert sympy.simplify(d.result - result) == 0
     assert sympy.simplify(d.result - sympy.diff(BY_NAME[name].cls(x), x)) == 0
+
+
+def test_a_row_missing_a_piece_is_an_error_that_names_the_function_and_the_piece():
+    from dataclasses import replace
+
+    from symgrad.errors import StagingError
+    from symgrad.gates import complete
+
+    with pytest.raises(StagingError, match=r"the function row 'softplus' lacks a rule and the rule's formula"):
+        complete(replace(BY_NAME["softplus"], rule="", formula=""))
+    with pytest.raises(StagingError, match=r"the function row 'gelu' lacks a Python spelling"):
+        complete(replace(BY_NAME["gelu"], python=""))
+    assert all(complete(f) is f for f in FUNCTIONS)

@@ -19,14 +19,17 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import SymgradError
+from ..gates import FUNCTIONS as FUNCTION_ROWS
 
 TRIES = 200
+# The gates a family may draw: the operators, and every one-argument function of gates.FUNCTIONS.
 GATES = {
     "add": ("({a} + {b})", 2), "sub": ("({a} - {b})", 2), "mul": ("{a}*{b}", 2), "square": ("({a})^2", 1),
-    "exp": ("exp({a})", 1), "log": ("log({a})", 1), "sigmoid": ("s({a})", 1), "tanh": ("tanh({a})", 1),
-    "max": ("max({a}, {b})", 2), "relu": ("relu({a})", 1), "sin": ("sin({a})", 1),
+    "max": ("max({a}, {b})", 2),
+    **{f.name: (f"{'s' if f.name == 'sigmoid' else f.names[0]}({{a}})", 1) for f in FUNCTION_ROWS
+       if f.gate and f.arity[0] == 1},
 }
-RATIONAL_GATES = {"add", "sub", "mul", "square", "max", "relu"}
+RATIONAL_GATES = {"add", "sub", "mul", "square", "max"} | {f.name for f in FUNCTION_ROWS if f.rational}
 INPUT_NAMES = ("x", "y", "z", "w")
 
 
@@ -168,4 +171,5 @@ def meets_constraints(problem, constraints: Mapping) -> str | None:
     return None
 
 
-RATIONAL_OPS = {"add", "sub", "mul", "neg", "pow", "dot", "relu", "max", "min", "abs", "id", "const"}
+RATIONAL_OPS = {"add", "sub", "mul", "neg", "pow", "dot", "max", "min", "id", "const"} | \
+    {f.name for f in FUNCTION_ROWS if f.rational}
