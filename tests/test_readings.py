@@ -15,6 +15,7 @@ from symgrad.check import Context, check
 from symgrad.cli import main
 from symgrad.functions import relu, sigmoid
 from symgrad.parsing import text as text_module
+from symgrad.parsing.limits import Limits
 from symgrad.parsing.text import read
 from symgrad.printing import text
 
@@ -215,3 +216,15 @@ def test_check_echoes_the_readings(capsys):
     assert "read the answer after 'f'(x) ='" in out and "closing bracket" in out and "trailing '.'" in out
     assert main(["check", "1/2", "0,5"]) == 3
     assert capsys.readouterr().out == "invalid: column 2: '0,5' has a decimal comma: use a decimal point: 0.5\n"
+
+
+@pytest.mark.parametrize("text, limit", [("((3x)^1000)^1000", None), ("(7x y)^900", None),
+                                         ("(7x y)^9000", Limits(max_exponent=10**4))])
+def test_a_power_whose_coefficient_would_be_a_huge_number_is_refused_at_once(text, limit):
+    """SymPy distributes an integer power over a product's coefficient at construction: (3x)^1000 is
+    3^1000 x^1000. A coefficient too large to build is refused while reading, before any time is spent."""
+    if text == "(7x y)^900":  # 7^900 has 2527 bits: read as it is
+        assert parse(text) == (7 * x * sympy.Symbol("y", real=True)) ** 900
+        return
+    with pytest.raises(ParseError, match="this power makes too large a number"):
+        parse(text, limits=limit) if limit else parse(text)

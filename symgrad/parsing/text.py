@@ -490,8 +490,11 @@ class _Builder(Transformer_NonRecursive):
             size = exponent.evalf(15)
             if size.is_real and abs(size) > limits.max_exponent:
                 raise LimitError(f"the exponent {sympy.sstr(exponent)} is too large", _column(op))
-        if base.is_Rational and exponent.is_Number and base != 0:
-            bits = abs(float(exponent)) * max(abs(base.p).bit_length(), abs(base.q).bit_length())
+        # the number SymPy would compute at once: a rational base, or the coefficient of a product, which an
+        # integer power distributes over ((3x)^1000 is 3^1000 x^1000, and ((3x)^1000)^1000 far more)
+        coefficient = base if base.is_Rational else (base.as_coeff_Mul()[0] if base.is_Mul else None)
+        if coefficient is not None and coefficient != 0 and exponent.is_Number:
+            bits = abs(float(exponent)) * max(abs(coefficient.p).bit_length(), abs(coefficient.q).bit_length())
             if bits > limits.max_bits:
                 raise LimitError("this power makes too large a number", _column(op))
         if base.is_zero and exponent.is_Number and exponent.is_negative:
