@@ -129,42 +129,50 @@ class softplus(_Defined):  # noqa: N801
         return sigmoid(self.args[0])
 
 
-class elu(_Defined):  # noqa: N801
-    r"""elu(x, a) = x for x > 0, a(e^x - 1) for x <= 0; a = 1 unless given."""
+class _TwoPiece(_Defined):
+    """x for x > 0 and ``negative(x, a)`` for x <= 0, with a slope parameter a (``default`` unless given):
+    the value and both partial derivatives come from the one negative piece."""
 
     nargs = (1, 2)
+    default: Expr = S.One
+
+    @classmethod
+    def negative(cls, x: Expr, a: Expr) -> Expr:
+        raise NotImplementedError
+
+    @classmethod
+    def definition(cls, x, a=None):
+        return sympy.Piecewise((cls.negative(x, cls.default if a is None else a), x <= 0), (x, True))
+
+    def fdiff(self, argindex=1):
+        x, a = (*self.args, self.default)[:2]
+        t, b = sympy.Dummy("t"), sympy.Dummy("b")
+        piece = sympy.diff(self.negative(t, b), t if argindex == 1 else b).subs({t: x, b: a})
+        return sympy.Piecewise((piece, x <= 0), (S.One if argindex == 1 else S.Zero, True))
+
+
+class elu(_TwoPiece):  # noqa: N801
+    r"""elu(x, a) = x for x > 0, a(e^x - 1) for x <= 0; a = 1 unless given."""
+
     tex = r"\operatorname{elu}"
 
     @classmethod
-    def definition(cls, x, a=S.One):
-        return sympy.Piecewise((a * (exp(x) - 1), x <= 0), (x, True))
-
-    def fdiff(self, argindex=1):
-        x, a = (*self.args, S.One)[:2]
-        if argindex == 1:
-            return sympy.Piecewise((a * exp(x), x <= 0), (S.One, True))
-        return sympy.Piecewise((exp(x) - 1, x <= 0), (S.Zero, True))
+    def negative(cls, x, a):
+        return a * (exp(x) - 1)
 
 
 LEAKY_SLOPE = sympy.Rational(1, 100)  # PyTorch's default negative slope
 
 
-class leaky_relu(_Defined):  # noqa: N801
+class leaky_relu(_TwoPiece):  # noqa: N801
     r"""leaky_relu(x, a) = x for x > 0, a x for x <= 0; a = 0.01 unless given (derivative a at 0, as PyTorch)."""
 
-    nargs = (1, 2)
     tex = r"\operatorname{leaky\_relu}"
+    default = LEAKY_SLOPE
 
     @classmethod
-    def definition(cls, x, a=None):
-        a = LEAKY_SLOPE if a is None else a
-        return sympy.Piecewise((a * x, x <= 0), (x, True))
-
-    def fdiff(self, argindex=1):
-        x, a = (*self.args, LEAKY_SLOPE)[:2]
-        if argindex == 1:
-            return sympy.Piecewise((a, x <= 0), (S.One, True))
-        return sympy.Piecewise((x, x <= 0), (S.Zero, True))
+    def negative(cls, x, a):
+        return a * x
 
 
 class gelu(_Defined):  # noqa: N801
