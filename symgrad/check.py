@@ -49,9 +49,9 @@ VERDICTS = ("correct", "incorrect", "invalid", "undecided")
 # A number is evaluated at rising precision until two agree (sin(10^300) needs 300 digits).
 EXACT_DIGITS = (60, 120, 240, 480, 960)
 # Reading an answer: a power such as (x - a)^6000 costs a few multiplications to evaluate, so the
-# check reads exponents up to 10^4 (the grammar's default is 1000); exact numbers stay bounded by
-# the grammar's bit limit, and the time bound covers the rest.
-READ_LIMITS = Limits(max_exponent=10_000)
+# check puts no practical limit on a power's exponent; an exact number a power would make stays bounded
+# by the grammar's bit limit, and evaluation says what it cannot compute within the time bound.
+READ_LIMITS = Limits(max_power=10**9)
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ def test_check_echoes_the_readings(capsys):
 
 
 @pytest.mark.parametrize("text, limit", [("((3x)^1000)^1000", None), ("(7x y)^900", None),
-                                         ("(7x y)^9000", Limits(max_exponent=10**4))])
+                                         ("(7x y)^9000", Limits(max_power=10**4))])
 def test_a_power_whose_coefficient_would_be_a_huge_number_is_refused_at_once(text, limit):
     """SymPy distributes an integer power over a product's coefficient at construction: (3x)^1000 is
     3^1000 x^1000. A coefficient too large to build is refused while reading, before any time is spent."""

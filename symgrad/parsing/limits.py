@@ -13,7 +13,8 @@ class Limits:
     max_lines: int = 500  # lines in one staged program
     max_depth: int = 60  # nesting of parentheses, function calls, powers and signs
     max_digits: int = 30  # digits in one number literal
-    max_exponent: int = 1000  # |n| for a numeric exponent, and the decimal exponent of 1e-3 style
+    max_exponent: int = 1000  # the decimal exponent of a number written 1e-3
+    max_power: int = 1000  # |n| for the numeric exponent of a power (what it would compute is bounded by max_bits)
     max_bits: int = 20000  # size of an exact number produced while reading (2^20000 at most)
 
 

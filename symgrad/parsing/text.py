@@ -484,18 +484,18 @@ class _Builder(Transformer_NonRecursive):
 
     def _power(self, base, exponent, op: Token):
         limits = self.limits
-        if exponent.is_Number and abs(exponent) > limits.max_exponent:
-            raise LimitError(f"the exponent {exponent} is too large (at most {limits.max_exponent})", _column(op))
+        if exponent.is_Number and abs(exponent) > limits.max_power:
+            raise LimitError(f"the exponent {exponent} is too large (at most {limits.max_power})", _column(op))
         if exponent.is_number and not exponent.is_Number:
             size = exponent.evalf(15)
-            if size.is_real and abs(size) > limits.max_exponent:
+            if size.is_real and abs(size) > limits.max_power:
                 raise LimitError(f"the exponent {sympy.sstr(exponent)} is too large", _column(op))
         # the number SymPy would compute at once: a rational base, or the coefficient of a product, which an
         # integer power distributes over ((3x)^1000 is 3^1000 x^1000, and ((3x)^1000)^1000 far more)
-        coefficient = base if base.is_Rational else (base.as_coeff_Mul()[0] if base.is_Mul else None)
-        if coefficient is not None and coefficient != 0 and exponent.is_Number:
-            bits = abs(float(exponent)) * max(abs(coefficient.p).bit_length(), abs(coefficient.q).bit_length())
-            if bits > limits.max_bits:
+        coefficient = base if base.is_number else (base.as_coeff_Mul()[0] if base.is_Mul else None)
+        if coefficient is not None and coefficient != 0 and exponent.is_Number and abs(exponent) > 64:
+            size = abs(sympy.log(abs(coefficient), 2).evalf(15))  # bits of coefficient^n, or of its inverse
+            if abs(float(exponent)) * max(float(size), 1) > limits.max_bits:
                 raise LimitError("this power makes too large a number", _column(op))
         if base.is_zero and exponent.is_Number and exponent.is_negative:
             raise ParseError("division by zero: 0 to a negative power", _column(op))
