@@ -34,7 +34,6 @@ from sympy import Expr, Symbol
 
 from .errors import SymgradError
 from .evaluate import NotReal, TooLarge, Undefined, Unsupported, evaluate, evaluate_scaled
-from .functions import relu
 from .gates import FUNCTIONS as FUNCTION_ROWS
 from .parsing import symbol
 from .parsing.limits import Limits
@@ -223,13 +222,18 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x00".join(parts).encode()).digest()[:8], "big")
 
 
+# A function's kinks, from its row: abs, sign, relu, elu, leaky_relu (each at 0).
+KINKS: dict[type, tuple[Expr, ...]] = {f.cls: f.kinks for f in FUNCTION_ROWS if f.kinks}
+
+
 def _kinks(exprs: Sequence[Expr]) -> list[Expr]:
-    """The expressions whose sign changes where max, abs, relu, sign or Heaviside has a kink."""
+    """The expressions whose sign changes where a function has a kink (its row's kinks), where max or min
+    switch arguments, where Heaviside jumps, or where a Piecewise changes branch."""
     found: list[Expr] = []
     for e in exprs:
         for node in sympy.preorder_traversal(e):
-            if isinstance(node, (sympy.Abs, sympy.sign, relu)):
-                found.append(node.args[0])
+            if type(node) in KINKS:
+                found += [node.args[0] - k for k in KINKS[type(node)]]
             elif isinstance(node, sympy.Heaviside):
                 found.append(node.args[0])
             elif isinstance(node, (sympy.Max, sympy.Min)):
