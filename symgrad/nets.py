@@ -339,9 +339,17 @@ def matrix_context(net: Network):
         definitions.append((f"Omega{l}", f"diag({prime})"))
         derivative_names.append(f"Omega{l}")
         definitions.append((f"d{l}", "grad_a" if (l == L and fused) else f"Omega{l} ({upstream})"))
-    sizes = ({f"d{i}": n for i, n in enumerate((3, 4, 2, 5, 3, 4)[: L + 1])},
-             {f"d{i}": n for i, n in enumerate((2, 3, 4, 2, 5, 3)[: L + 1])})
-    return MatrixContext(shapes, tuple(definitions), tuple(derivative_names), sizes)
+    return MatrixContext(shapes, tuple(definitions), tuple(derivative_names), instance_sizes(net))
+
+
+def instance_sizes(net: Network) -> tuple[dict[str, int], ...]:
+    """The sizes a matrix answer is checked on: the problem's own network first, then the same network with
+    every layer of more than one unit given a distinct size, so that a transpose shows in its shape (a layer
+    of one unit stays one: an answer that is right for one output is right)."""
+    own = {f"d{i}": n for i, n in enumerate(net.sizes)}
+    free = iter(n for n in range(2, 40) if n not in net.sizes)
+    varied = {f"d{i}": n if n == 1 else next(free) for i, n in enumerate(net.sizes)}
+    return (own, varied)
 
 
 def matrix_keys(net: Network) -> dict[str, str]:

@@ -224,3 +224,17 @@ def test_every_activation_row_is_a_network_activation(activation):
     """The newer activations: the matrix passes agree with the scalar engine and finite differences."""
     net = Network((2, 3, 1), (activation, "identity"), "squared")
     test_matrix_formulas_agree_with_scalar_staging_and_finite_differences(net, 3)
+
+
+def test_matrix_answers_are_checked_on_the_problems_own_network():
+    """Issue 13's first case: a one-output network's answer that only fits its own sizes is correct, and
+    a transpose is named in the problem's own sizes."""
+    from symgrad.nets import instance_sizes
+
+    net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
+    assert instance_sizes(net) == ({"d0": 2, "d1": 3, "d2": 1}, {"d0": 4, "d1": 5, "d2": 1})
+    context = matrix_context(net)
+    assert check_matrix("d2 a1^T", "(a2 - y) sigma'(z2) a1^T", context).verdict == "correct"
+    transposed = check_matrix("d2 a1^T", "a1 d2^T", context)
+    assert (transposed.verdict, transposed.message) == ("incorrect",
+                                                        "your answer is 3×1 but the key is 1×3: it is transposed")
