@@ -63,6 +63,10 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
     of distinct sizes; shape mismatches and a missing activation derivative are named."""
     from .parsing.text import ShapeError
 
+    defined = dict(ctx.definitions)
+    if defined.get(answer.strip()) == expected.strip():  # d1 where the key is d1's definition
+        return Verdict("incorrect", f"this is the quantity asked for ({answer.strip()}): write it in the "
+                       "quantities before it", "quantity asked for", Reading(sympy.Symbol(answer.strip())))
     rng = random.Random(_seed(expected, ",".join(ctx.shapes)))
     try:
         with _time_limit(time_limit):

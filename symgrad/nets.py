@@ -356,9 +356,10 @@ def matrix_keys(net: Network) -> dict[str, str]:
     """Key texts in matrix_context's names: the seeds' answers, one per gradient."""
     if net.loss not in ("squared",) and LOSSES[net.loss].fused != net.activations[-1]:
         return {}
+    definitions = dict(matrix_context(net).definitions)
     keys = {"grad.x": "W1^T d1"}
     for l in range(1, net.layers + 1):
-        keys[f"delta.{l}"] = f"d{l}"
+        keys[f"delta.{l}"] = definitions[f"d{l}"]  # in the quantities before it, never its own name d1
         keys[f"grad.W{l}"] = f"d{l} a{l - 1}^T"
         if net.biases[l - 1]:
             keys[f"grad.b{l}"] = f"d{l}"

@@ -238,3 +238,14 @@ def test_matrix_answers_are_checked_on_the_problems_own_network():
     transposed = check_matrix("d2 a1^T", "a1 d2^T", context)
     assert (transposed.verdict, transposed.message) == ("incorrect",
                                                         "your answer is 3×1 but the key is 1×3: it is transposed")
+
+
+def test_a_vector_power_is_entrywise_and_the_asked_quantity_is_not_its_own_answer():
+    net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
+    context, keys = matrix_context(net), matrix_keys(net)
+    assert keys["delta.1"] == "Omega1 (W2^T d2)"  # the key in the quantities before it
+    for answer in ("(W2^T d2) ⊙ (1 - a1^2)", "(W2^T d2) ⊙ (1 - tanh(z1)^2)", "Omega1 W2^T d2"):
+        assert check_matrix(keys["delta.1"], answer, context).verdict == "correct", answer
+    named = check_matrix(keys["delta.1"], "d1", context)
+    assert (named.verdict, named.diagnosis) == ("incorrect", "quantity asked for")
+    assert check_matrix(keys["grad.b1"], "d1", context).verdict == "correct"  # dl/db1 is delta1 itself

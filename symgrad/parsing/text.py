@@ -473,6 +473,11 @@ class _Builder(Transformer_NonRecursive):
             if not _is_matrix(base):
                 raise ShapeError("^T needs a matrix or a vector", _column(op))
             return base.T
+        if _is_matrix(base) and not _is_matrix(exponent) and 1 in base.shape and exponent.is_number:
+            note = "a power of a vector is taken entry by entry: a1^2 is a1 ⊙ a1"
+            if note not in self.notes:
+                self.notes.append(note)
+            return base.applyfunc(lambda e: self._power(e, exponent, op))
         if _is_matrix(base) or _is_matrix(exponent):
             if not (_is_matrix(base) and exponent.is_Integer and base.rows == base.cols and exponent > 0):
                 raise ShapeError("only a square matrix has whole-number powers", _column(op))
