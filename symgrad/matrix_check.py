@@ -5,8 +5,9 @@ activation derivative is named."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
@@ -45,6 +46,36 @@ def _derive(ctx: MatrixContext, base: dict, no_derivatives: bool = False,
             value = sympy.ImmutableMatrix(sympy.eye(value.rows))
         values[name] = value
     return values
+
+
+_DERIVATIVE = re.compile(r"(\w+)'\((\w+)\)")  # tanh'(z1) in an Omega's definition
+
+
+def _activation_slip(ctx: MatrixContext, expected: str, value: sympy.Matrix, base: dict) -> tuple[str, str] | None:
+    """The key with one layer's activation derivative written wrongly, if that is the answer: the function
+    itself where its derivative belongs (tanh(z1) for tanh'(z1)), or another activation's derivative
+    (sigmoid'(z1) on a tanh layer)."""
+    from .gates import FUNCTIONS
+
+    others = [f.name for f in FUNCTIONS if f.activation]
+    for name, definition in ctx.definitions:
+        m = _DERIVATIVE.search(definition)
+        if name not in ctx.derivatives or m is None:
+            continue
+        act, z = m.groups()
+        swaps = [(f"{act}({z})", f"the derivative of {act} is {act}', not {act}: the function was left where its "
+                  "derivative belongs", "function for derivative")]
+        swaps += [(f"{other}'({z})", f"the layer's activation is {act}, so its derivative is {act}', not {other}'",
+                   "wrong activation derivative") for other in others if other != act]
+        for replacement, message, diagnosis in swaps:
+            slipped = replace(ctx, definitions=tuple((n, d.replace(m.group(0), replacement) if n == name else d)
+                                                     for n, d in ctx.definitions))
+            try:
+                if _close(value, _matrix_value(expected, _derive(slipped, base))):
+                    return message, diagnosis
+            except SymgradError:
+                continue
+    return None
 
 
 def _matrix_value(text: str, values: dict, no_derivatives: bool = False) -> sympy.Matrix:
@@ -98,6 +129,9 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
                             _close(value, _matrix_value(expected, values, no_derivatives=True)):
                         return Verdict("incorrect", "the activation's derivative is missing: multiply entry by "
                                        "entry by sigma'(z)", "missing activation derivative", reading)
+                    slip = _activation_slip(ctx, expected, value, base)
+                    if slip is not None:
+                        return Verdict("incorrect", slip[0], slip[1], reading)
                     return Verdict("incorrect", "your answer differs from the key on a random instance "
                                    f"({', '.join(f'{k} = {v}' for k, v in sizes.items())})", "differs", reading)
             return Verdict("correct", f"correct (agrees with the key on {len(ctx.sizes)} random instances)",

@@ -249,3 +249,16 @@ def test_a_vector_power_is_entrywise_and_the_asked_quantity_is_not_its_own_answe
     named = check_matrix(keys["delta.1"], "d1", context)
     assert (named.verdict, named.diagnosis) == ("incorrect", "quantity asked for")
     assert check_matrix(keys["grad.b1"], "d1", context).verdict == "correct"  # dl/db1 is delta1 itself
+
+
+@pytest.mark.parametrize("answer, diagnosis", [
+    ("(W2^T d2) ⊙ tanh(z1)", "function for derivative"),
+    ("(W2^T d2) ⊙ a1", "function for derivative"),
+    ("(W2^T d2) ⊙ sigmoid'(z1)", "wrong activation derivative"),
+    ("(W2^T d2) ⊙ relu'(z1)", "wrong activation derivative"),
+    ("-(W2^T d2) ⊙ (1 - a1^2)", "sign error"),
+])
+def test_matrix_feedback_names_the_activation_slips(answer, diagnosis):
+    net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
+    v = check_matrix(matrix_keys(net)["delta.1"], answer, matrix_context(net))
+    assert (v.verdict, v.diagnosis) == ("incorrect", diagnosis), v.message
