@@ -113,7 +113,9 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
                     value = _matrix_value(answer, values)
                 except ShapeError as err:
                     return Verdict("incorrect", f"the shapes do not fit: {err.problem}", "shape mismatch")
-                reading = reading or Reading(sympy.Symbol(answer.strip()))
+                if reading is None:  # the reading rules that applied, echoed with the verdict (a1^2 entry by entry)
+                    notes = read(answer, names=[], matrices=values, latex=_is_latex(answer), keep_shape=False)[1]
+                    reading = Reading(sympy.Symbol(answer.strip()), tuple(notes))
                 if value.shape != key.shape:
                     if value.shape == key.shape[::-1] and _close(value.T, key):
                         return Verdict("incorrect", f"your answer is {value.rows}×{value.cols} but the key is "

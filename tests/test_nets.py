@@ -262,3 +262,10 @@ def test_matrix_feedback_names_the_activation_slips(answer, diagnosis):
     net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
     v = check_matrix(matrix_keys(net)["delta.1"], answer, matrix_context(net))
     assert (v.verdict, v.diagnosis) == ("incorrect", diagnosis), v.message
+
+
+def test_matrix_readings_are_echoed():
+    net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
+    v = check_matrix(matrix_keys(net)["delta.1"], "(W2^T d2) .* (1 - a1^2)", matrix_context(net))
+    assert v.verdict == "correct"
+    assert v.parsed.notes == ("a power of a vector is taken entry by entry: a1^2 is a1 ⊙ a1",)
