@@ -196,3 +196,20 @@ def test_prairielearn_server_generates_and_grades(tmp_path):
     data["submitted_answers"], data["partial_scores"] = {"derivative.x": "0"}, {}
     server.grade(data)
     assert data["score"] == 0.0 and data["partial_scores"]["derivative.x"]["feedback"]
+
+
+def test_every_distractor_has_proofread_feedback(tmp_path):
+    """Each multiple-choice wrong answer's feedback is one sentence naming its mistake ("a the function
+    itself" was a slip of string glue)."""
+    from symgrad.documents.distractors import FEEDBACK, feedback
+
+    assert feedback("sign error") == "the sign is wrong"
+    assert feedback("derivative with respect to y") == "this is the derivative with respect to y, not the one asked for"
+    out = tmp_path / "quiz.xml"
+    subprocess.run([sys.executable, "-m", "symgrad", "export", "moodle", "-o", str(out), "--variants", "1"],
+                   check=True, capture_output=True)
+    texts = {e.text for e in ET.parse(out).iter("text") if e.text and e.text.startswith("Not quite: ")}
+    assert texts and all(t.endswith(".") and " a the " not in t and " a a " not in t for t in texts)
+    assert {t.removeprefix("Not quite: ").removesuffix(".") for t in texts} <= set(FEEDBACK.values()) | {
+        feedback(f"derivative with respect to {v}") for v in ("x", "y", "z", "a1", "a2", "b", "b1", "b2", "w0", "w1",
+                                                              "w2", "x0", "x1", "x2", "u", "v")}

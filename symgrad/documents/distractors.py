@@ -11,6 +11,25 @@ from ..check import Context, _activation_slips, _chain_slips, _path_slips, check
 from ..parsing import symbol
 from .keys import Key
 
+# What a student reads when they pick a distractor: one sentence per mistake.
+FEEDBACK = {
+    "sign error": "the sign is wrong",
+    "missing chain factor": "an inner derivative of the chain rule is missing",
+    "activation left in place of its derivative": "an activation is left where its derivative belongs",
+    "fan-out path left out": "a path through a value that is used twice is left out of the sum",
+    "the function itself": "this is the function itself, not its derivative",
+    "off by a factor of 2": "this is off by a factor of 2",
+    "activation derivative left out": "an activation's derivative is left out",
+    "off by one": "this is off by one",
+}
+
+
+def feedback(mistake: str) -> str:
+    """The sentence for a distractor's mistake: "Not quite: the sign is wrong."."""
+    if mistake.startswith("derivative with respect to "):
+        return f"this is the {mistake}, not the one asked for"
+    return FEEDBACK[mistake]
+
 
 def _candidates(function: sympy.Expr, wrt: str, key: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
     x = symbol(wrt)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..printing import latex
 from .bank import Problem, variant
-from .distractors import distractors
+from .distractors import distractors, feedback
 from .keys import Key, problem_keys
 from .views import view
 
@@ -92,7 +92,7 @@ def moodle_xml(problems: list[Problem], variants: int, seed: int = 0) -> str:
                     for mistake, wrong in distractors(key):
                         answer = _text(question, "answer", _math(latex(wrong)), "html")
                         answer.set("fraction", "0")
-                        _text(answer, "feedback", f"Not quite: this is the answer with a {mistake}.")
+                        _text(answer, "feedback", f"Not quite: {feedback(mistake)}.")
     ET.indent(quiz)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode") + "\n"
 
