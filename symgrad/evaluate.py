@@ -89,10 +89,6 @@ def _heaviside(u, h0=None):
     return mpmath.mpf(1) if u > 0 else (mpmath.mpf(0) if u < 0 else h0)
 
 
-def _sign(u):
-    return mpmath.mpf(mpmath.sign(u))
-
-
 # How to combine the values of a node's arguments: the operators here, every function from its row in
 # gates.FUNCTIONS (its mpmath evaluator, guarded by the size of its argument where the row says it grows),
 # and the few functions whose evaluation needs more than a formula (log's message, the indicator's jump).
@@ -110,7 +106,6 @@ _OPS: dict[type, Callable] = {
     sympy.Max: lambda *a: max(a),
     sympy.Min: lambda *a: min(a),
     sympy.Heaviside: _heaviside,
-    sympy.sign: _sign,
 }
 
 

@@ -366,10 +366,6 @@ def matrix_keys(net: Network) -> dict[str, str]:
     return keys
 
 
-def OUTPUTS_TEX(name: str) -> str:  # noqa: N802 - a table lookup that reads like a symbol
-    return r"\operatorname{softmax}" if name == "softmax" else ACTIVATIONS[name].tex
-
-
 # -- symmetry --------------------------------------------------------------------------------------
 
 
