@@ -240,20 +240,28 @@ def cmd_stress(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from .documents.export import moodle_xml, prairielearn
+EXPORTS = {  # system -> (module in symgrad.documents, what -o names)
+    "moodle": ("moodle", "quiz.xml"),
+    "qti": ("qti", "quiz.zip"),
+    "prairielearn": ("prairielearn", "a course folder"),
+}
 
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Each exporter writes with ``write(problems, out, variants=, seed=, warn=)`` and returns the paths;
+    what it cannot carry it names through ``warn`` (standard error), never dropping it silently."""
+    import importlib
+
+    module, what = EXPORTS[args.system]
+    out = args.output or args.out
+    if not out:
+        raise SymgradError(f"give the output: -o {what}" if args.system != "prairielearn"
+                           else "give the output folder: -o COURSE (the course's root, or a folder to copy into it)")
+    exporter = importlib.import_module(f".documents.{module}", __package__)
     problems = load_bank(args.bank)
-    if args.system == "moodle":
-        if not args.output:
-            raise SymgradError("give the output file: -o quiz.xml")
-        Path(args.output).write_text(moodle_xml(problems, args.variants, args.seed), encoding="utf-8")
-        print(args.output)
-    else:
-        if not args.out:
-            raise SymgradError("give the output folder: --out DIR")
-        for path in prairielearn(problems, Path(args.out)):
-            print(path)
+    warn = lambda message: print(f"symgrad: warning: {message}", file=sys.stderr)  # noqa: E731
+    for path in exporter.write(problems, Path(out), variants=args.variants, seed=args.seed, warn=warn):
+        print(path)
     return 0
 
 
@@ -365,13 +373,16 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--seed", type=int, default=0)
     st.set_defaults(func=cmd_stress)
 
-    ex = sub.add_parser("export", help="export a bank to Moodle XML or PrairieLearn questions")
-    ex.add_argument("system", choices=("moodle", "prairielearn"))
+    ex = sub.add_parser("export", help="export a bank to Moodle XML, a Canvas QTI package or PrairieLearn questions",
+                        description="moodle: -o quiz.xml (Moodle XML, a category per problem); qti: -o quiz.zip "
+                        "(QTI 1.2 as Canvas imports it, a question group per problem); prairielearn: -o COURSE "
+                        "(questions/<id>/ and serverFilesCourse/).")
+    ex.add_argument("system", choices=tuple(EXPORTS))
     ex.add_argument("bank", nargs="*", metavar="BANK")
-    ex.add_argument("--variants", type=int, default=10, help="variants per problem (Moodle)")
+    ex.add_argument("--variants", type=int, default=10, help="variants per problem (Moodle, QTI)")
     ex.add_argument("--seed", type=int, default=0)
-    ex.add_argument("-o", "--output", metavar="quiz.xml", help="the Moodle XML file")
-    ex.add_argument("--out", metavar="DIR", help="the PrairieLearn questions folder")
+    ex.add_argument("-o", "--output", metavar="PATH", help="the file (Moodle, QTI) or course folder (PrairieLearn)")
+    ex.add_argument("--out", metavar="DIR", help=argparse.SUPPRESS)  # the older name of -o for PrairieLearn
     ex.set_defaults(func=cmd_export)
 
     i = sub.add_parser("identity", help="a classic identity as steps",

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .check import Verdict, check
-from .documents.keys import bank_keys
+from .documents.keys import bank_keys, find_key
 from .errors import SymgradError
 from .matrix_check import MatrixContext, check_matrix
+from .numbers_check import NETWORK_TOLERANCE, NumbersContext, check_numbers, looks_numeric
 
 COLUMNS = ("student", "problem", "part", "answer")
 OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")
@@ -82,8 +83,8 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
     if key_file is not None:
         from .documents.keys import load_keys
 
-        key = load_keys(key_file).get((submission.student.strip(), submission.problem.strip(),
-                                       submission.part.strip()))
+        key = find_key(load_keys(key_file).get((submission.student.strip(), submission.problem.strip()), {}),
+                       submission.part)
         if key is None:
             return Verdict("invalid", f"the key has no part '{submission.part}' of problem '{submission.problem}' "
                                       f"for student '{submission.student}'")
@@ -92,7 +93,7 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
     problem = keys.get(submission.problem.strip())
     if problem is None:
         return Verdict("invalid", f"no problem '{submission.problem}' in the bank")
-    key = problem.get(submission.part.strip())
+    key = find_key(problem, submission.part)
     if key is None:
         return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
                                   f"(parts: {', '.join(problem)})")
@@ -100,7 +101,10 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
 
 
 def verdict_for(key, answer: str) -> Verdict:
-    """The verdict on an answer against one key (a scalar or a matrix one)."""
+    """The verdict on an answer against one key: a scalar one, a matrix formula, or the numbers of a
+    network's instance (a numeric answer to a formula key that has numbers is checked against them)."""
+    if key.array is not None and (isinstance(key.context, NumbersContext) or looks_numeric(answer)):
+        return check_numbers(key.array, answer, getattr(key.context, "tolerance", NETWORK_TOLERANCE))
     if isinstance(key.context, MatrixContext):
         return check_matrix(key.expected, answer, key.context)
     return check(key.expected, answer, key.context)

@@ -56,6 +56,30 @@ class Problem:
         """The Network of a network or symmetry problem."""
         return network_of(self.data)
 
+    def instance(self):
+        """The network's numbers (W, b, x, y): its own (weights:, b:, x:, y: in the bank) or a nice draw
+        from its seed (a variant draws the seed per student)."""
+        from ..nets import nice_instance
+
+        net = self.network
+        weights, bias, x, y = nice_instance(net, self.data.get("seed", 0))
+        weights = self.data.get("weights", weights)
+        bias = self.data.get("b", bias)
+        if "x" in self.data:
+            x = sympy.Matrix(self.data["x"])
+        if "y" in self.data:
+            y = sympy.Matrix(self.data["y"])
+        return weights, bias, x, y
+
+    def trace(self):
+        """Both passes of a network problem on its instance, in 30-digit floats (a worksheet shows four
+        digits, and exact sigmoids of sums grow without need)."""
+        from ..nets import run
+
+        weights, bias, x, y = self.instance()
+        floats = lambda m: None if m is None else sympy.Matrix(m).applyfunc(lambda e: sympy.Float(e, 30))  # noqa: E731
+        return run(self.network, [floats(w) for w in weights], [floats(b) for b in bias], floats(x), floats(y))
+
     def solution(self):
         """The solved staged problem: its graph, and both passes at its point if it has one.
         (Solves are cached: the worksheet, the key and a stress test ask for the same one.)"""
@@ -174,6 +198,13 @@ def _count(value: Any) -> int:
     return value
 
 
+def _draw_seed(value: Any) -> int:
+    """The seed a network's instance is drawn from (a variant draws it per student)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ValueError("expected a whole number from 0 to 2147483647")
+    return value
+
+
 def _activations(value: Any) -> list[str]:
     from ..nets import OUTPUTS
 
@@ -240,7 +271,7 @@ KINDS: dict[str, Kind] = {
     "derivative": Kind({"expression": (_expression, True), "wrt": (_names, False)}, ("derivative",)),
     "network": Kind(
         {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
-         "biases": (_biases, False), "seed": (_count, False), "learning_rate": (_number, False),
+         "biases": (_biases, False), "seed": (_draw_seed, False), "learning_rate": (_number, False),
          "x": (_numbers, False), "y": (_numbers, False), "weights": (_matrices, False), "b": (_matrices, False),
          "figure": (_flag, False)},
         ("total", "model", "params", "shapes", "formulas", "forward", "backward", "step", "output-gradients",
@@ -249,7 +280,7 @@ KINDS: dict[str, Kind] = {
     "symmetry": Kind(
         {"sizes": (_whole_numbers, True), "activations": (_activations, True), "loss": (_loss, False),
          "biases": (_biases, False), "init": (_number, True), "steps": (_count, False),
-         "learning_rate": (_number, False), "seed": (_count, False), "x": (_numbers, False),
+         "learning_rate": (_number, False), "seed": (_draw_seed, False), "x": (_numbers, False),
          "y": (_numbers, False)},
         ("hidden", "random"),
     ),

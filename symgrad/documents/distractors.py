@@ -47,8 +47,8 @@ def _candidates(function: sympy.Expr, wrt: str, key: sympy.Expr) -> list[tuple[s
 
 def distractors(key: Key, count: int = 3) -> list[tuple[str, sympy.Expr]]:
     """Up to ``count`` (mistake, wrong answer) pairs, in a fixed order, each checked wrong and distinct."""
-    if isinstance(key.expected, str):
-        return []
+    if isinstance(key.expected, (str, sympy.MatrixBase)):
+        return []  # a matrix formula or an instance's numbers: graded as typed, not chosen from a list
     ctx = key.context
     if key.origin is not None:  # a number: the mistakes made on the function, at the point
         function, wrt, point = key.origin

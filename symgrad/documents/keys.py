@@ -2,7 +2,10 @@
 
 Item names (the "part" column of a submissions file):
   network       grad.W<l>, grad.b<l>, delta.<l>, grad.x (matrix answers in the names x, y, W1, b1, z1,
-                a1, d1 = dl/dz1, Omega1 = diag(s'(z1)), grad_a)
+                a1, d1 = dl/dz1, Omega1 = diag(s'(z1)), grad_a); where the problem asks for the forward or
+                backward pass of its instance, also value.z<l>, value.a<l>, value.loss, and the numbers of
+                delta.<l>, grad.W<l>, grad.b<l>: a whole vector or matrix ([0.25, -0.5], [[1, 2], [3, 4]])
+                or one entry (grad.W1[2,1], value.z1[2]; 1-based), within 1%
   counts        weights, with-biases
   cnn           params.<layer>, dense.<layer>
   hadamard      product.<entry>
@@ -15,8 +18,9 @@ Item names (the "part" column of a submissions file):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ import sympy
 from ..check import Context, Tolerance
 from ..errors import SymgradError
 from ..matrix_check import MatrixContext
+from ..numbers_check import NETWORK_TOLERANCE, NumbersContext
 from ..parsing import parse, parse_program, symbol
 from ..printing import grammar_syntax
 from ..steps import IDENTITIES, chain_steps
@@ -36,9 +41,16 @@ TWO_DECIMALS = Tolerance(decimals=2)
 
 @dataclass(frozen=True)
 class Key:
-    expected: sympy.Expr | str  # a matrix key is text in the problem's names, checked on random instances
-    context: Context | MatrixContext
+    expected: sympy.Expr | str | sympy.Matrix  # a matrix key is text in the problem's names, checked on random
+    # instances; a numbers key (NumbersContext) is the instance's vector or matrix
+    context: Context | MatrixContext | NumbersContext
     origin: tuple | None = None  # (function, variable, point) a numeric gradient comes from, for distractors
+    numbers: sympy.Matrix | None = None  # a matrix key's value on the problem's own instance
+
+    @property
+    def array(self) -> sympy.Matrix | None:
+        """The numbers a numeric answer is checked against, if this key has them."""
+        return self.expected if isinstance(self.context, NumbersContext) else self.numbers
 
 
 def _staged(problem: Problem) -> dict[str, Key]:
@@ -91,12 +103,56 @@ def _derivative(problem: Problem) -> dict[str, Key]:
     return {"derivative": Key(sympy.diff(expr, symbol(wrt)), Context(names, function=expr, wrt=wrt))}
 
 
+NUMERIC_PARTS = ("forward", "backward")  # the network parts that ask for the instance's numbers
+
+
 def _network(problem: Problem) -> dict[str, Key]:
+    """The matrix formulas of the backward pass, and where the problem asks for its instance's passes,
+    their numbers (every z, a, the loss, every delta and gradient): per student in a variant."""
     from ..nets import matrix_context, matrix_keys
 
     net = problem.network
     context = matrix_context(net)
-    return {item: Key(text, context) for item, text in matrix_keys(net).items()}
+    keys = {item: Key(text, context) for item, text in matrix_keys(net).items()}
+    if not set(NUMERIC_PARTS) & set(problem.parts):
+        return keys
+    t = problem.trace()
+    numbers: dict[str, sympy.Matrix] = {}
+    if "forward" in problem.parts:
+        for k in range(1, net.layers + 1):
+            numbers[f"value.z{k}"] = t.z[k - 1]
+            if net.activations[k - 1] != "identity":
+                numbers[f"value.a{k}"] = t.a[k]
+        numbers["value.loss"] = sympy.Matrix([[t.loss]])
+    if "backward" in problem.parts:
+        for k in range(net.layers, 0, -1):
+            numbers[f"delta.{k}"] = t.delta[k - 1]
+            numbers[f"grad.W{k}"] = t.grad_w[k - 1]
+            if t.grad_b[k - 1] is not None:
+                numbers[f"grad.b{k}"] = t.grad_b[k - 1]
+    for item, value in numbers.items():
+        keys[item] = replace(keys[item], numbers=value) if item in keys else Key(value, NumbersContext())
+    return keys
+
+
+_ENTRY = re.compile(r"^(?P<item>.+?)\[\s*(?P<row>\d+)\s*(?:,\s*(?P<col>\d+)\s*)?\]$")
+
+
+def find_key(keys: Mapping[str, Key], part: str) -> Key | None:
+    """The key of a part, or of one entry of a numeric one: grad.W1[2,1] (row 2, column 1) or
+    value.z1[2] (1-based); None when there is no such part or entry."""
+    part = part.strip()
+    if part in keys:
+        return keys[part]
+    m = _ENTRY.match(part)
+    key = keys.get(m.group("item").strip()) if m else None
+    if key is None or key.array is None:
+        return None
+    row, col = int(m.group("row")), int(m.group("col") or 1)
+    inside = 1 <= row <= key.array.rows and 1 <= col <= key.array.cols
+    if not inside or (m.group("col") is None and key.array.cols > 1):
+        return None
+    return Key(sympy.Matrix([[key.array[row - 1, col - 1]]]), NumbersContext())
 
 
 def _counts(problem: Problem) -> dict[str, Key]:
@@ -153,6 +209,13 @@ def bank_keys(paths: tuple[str, ...] = ()) -> dict[str, dict[str, Key]]:
 def key_line(student: str, problem: Problem, item: str, key: Key) -> dict[str, Any]:
     """One line of key.jsonl: enough to check an answer without the bank."""
     line: dict[str, Any] = {"student": student, "problem": problem.id, "part": item}
+    if key.array is not None:
+        line["numbers"] = [[float(e) for e in key.array.row(i)] for i in range(key.array.rows)]
+        t = NETWORK_TOLERANCE
+        line.update(rtol=t.rel, atol=t.abs)
+    if isinstance(key.context, NumbersContext):
+        line.update(expected=array_text(key.array), vars="")
+        return line
     if isinstance(key.context, MatrixContext):
         net = problem.network
         line.update(expected=key.expected, vars="",
@@ -171,14 +234,27 @@ def key_line(student: str, problem: Problem, item: str, key: Key) -> dict[str, A
     return line
 
 
+def array_text(m: sympy.Matrix) -> str:
+    """Numbers as a student may type them: 0.25, [0.25, -0.5] for a column, [[1, 2], [3, 4]] row by row."""
+    show = lambda e: repr(float(e))  # noqa: E731
+    if m.shape == (1, 1):
+        return show(m[0, 0])
+    if m.cols == 1:
+        return "[" + ", ".join(map(show, m)) + "]"
+    return "[" + ", ".join("[" + ", ".join(map(show, m.row(i))) + "]" for i in range(m.rows)) + "]"
+
+
 def key_from_line(line: Mapping[str, Any]) -> Key:
     """The Key a key.jsonl line describes (the inverse of key_line)."""
     from ..nets import Network, matrix_context
 
+    numbers = sympy.Matrix([[sympy.Float(e) for e in row] for row in line["numbers"]]) if "numbers" in line else None
     if "network" in line:
         n = line["network"]
         net = Network(tuple(n["sizes"]), tuple(n["activations"]), n["loss"], tuple(n["biases"]))
-        return Key(line["expected"], matrix_context(net))
+        return Key(line["expected"], matrix_context(net), numbers=numbers)
+    if numbers is not None:
+        return Key(numbers, NumbersContext(Tolerance(rel=line.get("rtol"), abs=line.get("atol"))))
     names = tuple(v for v in line.get("vars", "").split(",") if v)
     definitions = {k: parse(v, variables=names) for k, v in line.get("definitions", {}).items()}
     function = parse(line["function"], variables=names) if line.get("function") else None
@@ -188,15 +264,15 @@ def key_from_line(line: Mapping[str, Any]) -> Key:
 
 
 @lru_cache(maxsize=4)
-def load_keys(path: str) -> dict[tuple[str, str, str], Key]:
-    """(student, problem, part) -> Key, from a key.jsonl (cached per process)."""
-    keys = {}
+def load_keys(path: str) -> dict[tuple[str, str], dict[str, Key]]:
+    """(student, problem) -> part -> Key, from a key.jsonl (cached per process)."""
+    keys: dict[tuple[str, str], dict[str, Key]] = {}
     for number, text in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not text.strip():
             continue
         try:
             line = json.loads(text)
-            keys[(line["student"], line["problem"], line["part"])] = key_from_line(line)
+            keys.setdefault((line["student"], line["problem"]), {})[line["part"]] = key_from_line(line)
         except (json.JSONDecodeError, KeyError, TypeError, SymgradError) as err:
             raise SymgradError(f"{path}: line {number} is not a key line: {err}") from None
     return keys

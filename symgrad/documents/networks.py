@@ -23,12 +23,10 @@ from ..nets import (
     formulas,
     gradient_of,
     gradient_step,
-    nice_instance,
     output_gradient_formulas,
     output_gradient_values,
     quantities,
     rows_identical,
-    run,
     symmetry_trace,
 )
 from ..printing import format_number, latex, tex_text
@@ -79,24 +77,17 @@ def _shape(net: Network, shape) -> str:
     return rf"{latex(rows)} \times {latex(cols)}"
 
 
-def _instance(problem: Problem):
-    """The problem's numbers: its own (weights:, b:, x:, y: in the bank) or a nice draw from its seed."""
-    net = problem.network
-    weights, bias, x, y = nice_instance(net, problem.data.get("seed", 0))
-    weights = problem.data.get("weights", weights)
-    bias = problem.data.get("b", bias)
-    if "x" in problem.data:
-        x = sympy.Matrix(problem.data["x"])
-    if "y" in problem.data:
-        y = sympy.Matrix(problem.data["y"])
-    return weights, bias, x, y
-
-
 def _given(net: Network, names: dict[str, str], weights, bias, x, y, with_target: bool = True) -> str:
     given = [f"{names[f'W{l}']} = {_mat(weights[l - 1])}" for l in range(1, net.layers + 1)]
     given += [f"{names[f'b{l}']} = {_mat(bias[l - 1])}" for l in range(1, net.layers + 1) if bias[l - 1] is not None]
     given += [f"{names['x']} = {_mat(x)}"] + ([f"{names['y']} = {_mat(y)}"] if with_target else [])
     return r"\[" + r",\quad ".join(given) + r"\]"
+
+
+def given_instance(problem: Problem) -> str:
+    """The problem's numbers as display math in its own notation (the target too where it has a loss)."""
+    net = problem.network
+    return _given(net, notation(net, problem.symbols), *problem.instance())
 
 
 def _float(m):
@@ -181,9 +172,9 @@ def _network(problem: Problem) -> ProblemView:
     L = net.layers
     names = notation(net, problem.symbols)
     has_loss = "loss" in problem.data
-    weights, bias, x, y = _instance(problem)
+    weights, bias, x, y = problem.instance()
     instance = _given(net, names, weights, bias, x, y, has_loss)
-    t = run(net, [_float(w) for w in weights], [_float(b) for b in bias], _float(x), _float(y))
+    t = problem.trace()
     params = [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1) if net.biases[l - 1]]
     parts = []
     for part in problem.parts:
@@ -393,7 +384,7 @@ def _symmetry(problem: Problem) -> ProblemView:
     net = problem.network
     names = notation(net, problem.symbols)
     data = problem.data
-    _, _, x, y = _instance(problem)
+    _, _, x, y = problem.instance()
     steps, rate, init = data.get("steps", 2), data.get("learning_rate", sympy.Rational(1, 2)), data["init"]
     parts = []
     for part in problem.parts:

@@ -37,8 +37,13 @@ def _one(problem: Problem) -> list[float]:
         result = problem.solution().check(samples=1)
         if not result.ok:
             raise SymgradError(f"finite differences disagree (relative error {result.max_rel_error:.1e})")
-    return [float(k.expected) for k in problem_keys(problem).values()
-            if not isinstance(k.expected, str) and k.expected.is_number]
+    numbers = []
+    for k in problem_keys(problem).values():
+        if k.array is not None:
+            numbers += [float(e) for e in k.array]
+        elif not isinstance(k.expected, str) and k.expected.is_number:
+            numbers.append(float(k.expected))
+    return numbers
 
 
 def stress(problems: list[Problem], n: int, seed: int = 0) -> list[Report]:

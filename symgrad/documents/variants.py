@@ -16,7 +16,10 @@ import random
 import re
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import partial
 from typing import Any
+
+import sympy
 
 from ..errors import SymgradError
 from ..gates import FUNCTIONS as FUNCTION_ROWS
@@ -157,8 +160,51 @@ def _nice(value) -> bool:
     return 100 % value.exact.q == 0 and abs(value.exact) <= 1000
 
 
+SATURATED = 0.05  # an activation whose derivative is below 5% of its largest value has stopped learning
+SMALLEST = 1e-3  # a nonzero gradient entry below this is hidden by the grading tolerance
+
+
+def _network_instance(problem) -> str | None:
+    """Why a network's drawn instance is a poor exercise, or None: identical rows (two units computing the
+    same thing), zero entries (paths that vanish), a pre-activation on relu's kink or in a saturated
+    sigmoid/tanh, or a nonzero gradient so small that 0 would pass for it."""
+    from ..nets import ACTIVATIONS, rows_identical
+
+    weights, bias, x, _ = problem.instance()
+    for layer, w in enumerate(weights, start=1):
+        if w.rows > 1 and rows_identical(sympy.Matrix(w)):
+            return f"W{layer} has two identical rows"
+    if any(e == 0 for m in (*weights, *(b for b in bias if b is not None), x) for e in sympy.Matrix(m)):
+        return "a weight, bias or input is zero"
+    net, t = problem.network, problem.trace()
+    for layer, name in enumerate(net.activations, start=1):
+        row = ACTIVATIONS.get(name)
+        if row is None or name == "identity":
+            continue
+        slope = partial(_slope, row)
+        saturates = slope(8) < SATURATED * slope(0) and slope(-8) < SATURATED * slope(0)  # sigmoid, tanh
+        for z in t.z[layer - 1]:
+            if name in KINKED and z == 0:
+                return f"a pre-activation of layer {layer} sits on {name}'s kink"
+            if saturates and slope(z) < SATURATED * slope(0):
+                return f"layer {layer}'s {name} is saturated (z = {float(z):.3g})"
+    for m in (*t.delta, *t.grad_w):
+        if any(0 < abs(float(e)) < SMALLEST for e in m):
+            return "a gradient entry is too small to grade"
+    return None
+
+
+def _slope(row, z) -> float:
+    return abs(float(row.df(sympy.Float(z), row.f(sympy.Float(z)))))
+
+
+KINKED = {f.name for f in FUNCTION_ROWS if f.kinks}
+
+
 def meets_constraints(problem, constraints: Mapping) -> str | None:
     """None when the variant is a good exercise, else why not."""
+    if problem.kind == "network" and constraints.get("nice", True) and {"forward", "backward"} & set(problem.parts):
+        return _network_instance(problem)
     point = problem.data.get("point")
     if point and constraints.get("distinct", True) and len(set(point.values())) < len(point):
         return "two inputs are equal"
