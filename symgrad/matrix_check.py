@@ -89,11 +89,22 @@ def _close(a: sympy.Matrix, k: sympy.Matrix) -> bool:
                                       for x, y in zip(a.evalf(30), k.evalf(30)))
 
 
+_WORD_O = re.compile(r"(?<=[\w)\]'])\s+o\s+(?=[\w(\\])")  # W2^T d2 o (1 - a1^2): a matrix answer has no name o
+
+
+def _spelled_hadamard(answer: str) -> tuple[str, tuple[str, ...]]:
+    """The answer with a lone letter o between two factors read as ⊙, and the note that says so."""
+    if _is_latex(answer) or not _WORD_O.search(answer):
+        return answer, ()
+    return _WORD_O.sub(" ⊙ ", answer), ("o between two factors is read as ⊙, the entry-by-entry product",)
+
+
 def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: float = TIME_LIMIT) -> Verdict:
     """A matrix answer (W^T d, d h^T, (W^T d) ⊙ sigma'(z), diag(...)) against the key, on random instances
     of distinct sizes; shape mismatches and a missing activation derivative are named."""
     from .parsing.text import ShapeError
 
+    answer, spelled = _spelled_hadamard(answer)
     defined = dict(ctx.definitions)
     if defined.get(answer.strip()) == expected.strip():  # d1 where the key is d1's definition
         return Verdict("incorrect", f"this is the quantity asked for ({answer.strip()}): write it in the "
@@ -115,7 +126,7 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
                     return Verdict("incorrect", f"the shapes do not fit: {err.problem}", "shape mismatch")
                 if reading is None:  # the reading rules that applied, echoed with the verdict (a1^2 entry by entry)
                     notes = read(answer, names=[], matrices=values, latex=_is_latex(answer), keep_shape=False)[1]
-                    reading = Reading(sympy.Symbol(answer.strip()), tuple(notes))
+                    reading = Reading(sympy.Symbol(answer.strip()), (*spelled, *notes))
                 if value.shape != key.shape:
                     if value.shape == key.shape[::-1] and _close(value.T, key):
                         return Verdict("incorrect", f"your answer is {value.rows}×{value.cols} but the key is "

@@ -269,3 +269,13 @@ def test_matrix_readings_are_echoed():
     v = check_matrix(matrix_keys(net)["delta.1"], "(W2^T d2) .* (1 - a1^2)", matrix_context(net))
     assert v.verdict == "correct"
     assert v.parsed.notes == ("a power of a vector is taken entry by entry: a1^2 is a1 ⊙ a1",)
+
+
+@pytest.mark.parametrize("answer", ["(W2^T d2) o (1 - a1^2)", "(W2^T d2) ∘ (1 - a1^2)", "W2^T d2 o tanh'(z1)",
+                                    r"\left(W_2^\top d_2\right) \circ \left(1 - a_1^2\right)"])
+def test_the_entry_by_entry_product_spelled_o_or_circ(answer):
+    net = Network((2, 3, 1), ("tanh", "sigmoid"), "squared")
+    v = check_matrix(matrix_keys(net)["delta.1"], answer, matrix_context(net))
+    assert v.verdict == "correct", v.message
+    if " o " in answer:
+        assert v.parsed.notes[0] == "o between two factors is read as ⊙, the entry-by-entry product"
