@@ -166,8 +166,9 @@ def _answer(problem: Problem, question_kind: str, key: Key) -> str:
 GIVEN = {"staged": _staged_given, "network": _network_given}
 
 
-def questions(problem: Problem) -> tuple[list[Question], list[Skipped]]:
-    """Every item of one (variant of a) problem as a question, and the items no LMS question can carry."""
+def questions(problem: Problem, matrix_formulas: bool = False) -> tuple[list[Question], list[Skipped]]:
+    """Every item of one (variant of a) problem as a question, and the items no LMS question can carry
+    (with ``matrix_formulas``, for a front end graded by symgrad, a matrix formula is a question too)."""
     keys = problem_keys(problem)
     statement = view(problem).statement
     given = GIVEN.get(problem.kind, lambda p, s: s)(problem, statement)
@@ -178,7 +179,7 @@ def questions(problem: Problem) -> tuple[list[Question], list[Skipped]]:
         if item.startswith("value.") and item.removeprefix("value.") in inputs or item == f"grad.{output}":
             continue  # the stem gives it (an input's value; df/df = 1)
         kind = _kind(key)
-        if kind == "matrix-formula":
+        if kind == "matrix-formula" and not matrix_formulas:
             skipped.append(Skipped(problem.id, item, "a matrix formula is checked by symgrad's matrix checker "
                                    "(symgrad grade, or the PrairieLearn export), not by an LMS question type"))
             continue
