@@ -9,14 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .check import Context, Tolerance, check
+from .batch import batch_item, context_of
+from .check import Tolerance, check
 from .documents.bank import load_bank
 from .errors import SymgradError
 from .grade import grade, grade_to_stream, read_submissions
 from .graph import GRANULARITIES
 from .naming import STYLES
 from .parsing import parse
-from .parsing.program import check_name
 from .solve import solve
 from .steps import IDENTITIES, differentiate
 
@@ -133,47 +133,8 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
 CHECK_STATUS = {"correct": 0, "incorrect": 1, "invalid": 3, "undecided": 4}
 
 
-def _context(vars_text: str | None, positive: bool, tolerance: Tolerance, function: str | None = None,
-             wrt: str | None = None) -> Context:
-    names = tuple(v.strip() for v in (vars_text or "").split(",") if v.strip())
-    for n in names:
-        check_name(n)
-    of = parse(function, variables=names) if function else None
-    return Context(names, positive=positive, function=of, wrt=wrt, tolerance=tolerance)
-
-
 def _tolerance(args: argparse.Namespace) -> Tolerance:
     return Tolerance(abs=args.abs_tol, rel=args.rel_tol, sigfigs=args.sigfigs, decimals=args.decimals)
-
-
-def _batch_line(line: str, number: int, tolerance: Tolerance) -> dict:
-    """One JSONL line -> one result line; nothing here may raise."""
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as err:
-        return {"id": number, "verdict": "invalid", "message": f"line {number} is not JSON: {err.msg}",
-                "diagnosis": None, "parsed": None}
-    if not isinstance(item, dict):
-        return {"id": number, "verdict": "invalid", "message": f"line {number} is not a JSON object",
-                "diagnosis": None, "parsed": None}
-    ident = item.get("id", number)
-    try:
-        for field_name in ("expected", "answer"):
-            if not isinstance(item.get(field_name), str):
-                raise SymgradError(f"line {number}: '{field_name}' must be a string")
-        vars_text = item.get("vars", "")
-        if not isinstance(vars_text, str):
-            raise SymgradError(f"line {number}: 'vars' must be a comma-separated string")
-        context = _context(vars_text, bool(item.get("positive", False)), tolerance,
-                           item.get("function") if isinstance(item.get("function"), str) else None,
-                           item.get("wrt") if isinstance(item.get("wrt"), str) else None)
-        verdict = check(item["expected"], item["answer"], context)
-    except SymgradError as err:
-        return {"id": ident, "verdict": "invalid", "message": str(err), "diagnosis": None, "parsed": None}
-    except Exception as err:  # noqa: BLE001 - one bad line never stops the batch
-        return {"id": ident, "verdict": "undecided", "message": f"the check failed: {type(err).__name__}",
-                "diagnosis": None, "parsed": None}
-    return {"id": ident, **verdict.to_dict()}
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -187,11 +148,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
-                print(json.dumps(_batch_line(line, number, tolerance), ensure_ascii=False), flush=True)
+                print(json.dumps(batch_item(line, number, tolerance), ensure_ascii=False), flush=True)
         return 0
     if args.expected is None or args.answer is None:
         raise SymgradError("give EXPECTED and ANSWER, or --batch FILE.jsonl")
-    context = _context(args.vars, args.positive, tolerance, args.of, args.wrt)
+    context = context_of(args.vars, args.positive, tolerance, args.of, args.wrt)
     verdict = check(args.expected, args.answer, context)
     if args.format == "json":
         print(json.dumps(verdict.to_dict(), ensure_ascii=False))
