@@ -201,14 +201,19 @@ def entry_items(question: Question) -> list[tuple[str, str, float]]:
             for i in range(m.rows) for j in range(m.cols)]
 
 
-def prose_html(tex: str) -> str:
-    """LaTeX prose as HTML for an LMS: text escaped, $...$ and \\[...\\] as MathJax's \\(...\\) and \\[...\\]."""
+def prose_html(tex: str, math=None) -> str:
+    """LaTeX prose as HTML for an LMS: text escaped, $...$ and \\[...\\] as MathJax's \\(...\\) and \\[...\\],
+    or as ``math(latex, display)`` gives them (an LMS that shows formulas otherwise: Canvas's equation images)."""
     import html
 
     pieces = re.split(r"(\$[^$]*\$|\\\[.*?\\\])", tex, flags=re.S)
     out = []
     for piece in pieces:
-        if piece.startswith("$"):
+        if piece.startswith("$") and math is not None:
+            out.append(math(piece[1:-1], False))
+        elif piece.startswith(r"\[") and math is not None:
+            out.append(math(piece[2:-2], True))
+        elif piece.startswith("$"):
             out.append(r"\(" + html.escape(piece[1:-1], quote=False) + r"\)")
         elif piece.startswith(r"\["):
             out.append(html.escape(piece, quote=False))
