@@ -12,7 +12,6 @@ verdicts and problems display themselves (graph, typeset steps, feedback).
 """
 
 from .check import Context, Tolerance, Verdict, check
-from .documents.bank import Problem, load_bank, load_problem
 from .errors import EvaluationError, LimitError, ParseError, ProgramError, StagingError, SymgradError
 from .functions import relu, sigmoid
 from .graph import Graph, Stage, stage_expression, stage_program
@@ -26,7 +25,12 @@ from .steps import Derivation, differentiate
 
 
 def __getattr__(name: str):
-    """render and write load Jinja2 only when a document is made (grading never needs it)."""
+    """render and write load Jinja2 only when a document is made, and the bank (PyYAML) only when a
+    problem is loaded: grading with symgrad.keyfile never needs either."""
+    if name in ("Problem", "load_bank", "load_problem"):
+        from .documents import bank
+
+        return getattr(bank, name)
     if name in ("render", "write"):
         from .documents import render as documents
 

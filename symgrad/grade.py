@@ -15,11 +15,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import Verdict, check
-from .documents.keys import bank_keys, find_key
+from .check import Verdict
+from .documents.keys import bank_keys
 from .errors import SymgradError
-from .matrix_check import MatrixContext, check_matrix
-from .numbers_check import NETWORK_TOLERANCE, NumbersContext, check_numbers, looks_numeric
+from .keyfile import find_key, load_keys, verdict_for
 
 COLUMNS = ("student", "problem", "part", "answer")
 OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")
@@ -81,8 +80,6 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
     if submission.error:
         return Verdict("invalid", submission.error)
     if key_file is not None:
-        from .documents.keys import load_keys
-
         key = find_key(load_keys(key_file).get((submission.student.strip(), submission.problem.strip()), {}),
                        submission.part)
         if key is None:
@@ -98,16 +95,6 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
         return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
                                   f"(parts: {', '.join(problem)})")
     return verdict_for(key, submission.answer)
-
-
-def verdict_for(key, answer: str) -> Verdict:
-    """The verdict on an answer against one key: a scalar one, a matrix formula, or the numbers of a
-    network's instance (a numeric answer to a formula key that has numbers is checked against them)."""
-    if key.array is not None and (isinstance(key.context, NumbersContext) or looks_numeric(answer)):
-        return check_numbers(key.array, answer, getattr(key.context, "tolerance", NETWORK_TOLERANCE))
-    if isinstance(key.context, MatrixContext):
-        return check_matrix(key.expected, answer, key.context)
-    return check(key.expected, answer, key.context)
 
 
 def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = (),
@@ -156,8 +143,6 @@ def grade(
     if key_file is None:
         bank_keys(bank)  # a broken bank fails here, once, with its own message
     else:
-        from .documents.keys import load_keys
-
         load_keys(key_file)
     done = _done_rows(out)
     todo = [s for s in submissions if s.row not in done]

@@ -17,18 +17,14 @@ Item names (the "part" column of a submissions file):
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import sympy
 
 from ..check import Context, Tolerance
-from ..errors import SymgradError
+from ..keyfile import Key, find_key, key_from_line, load_keys, verdict_for
 from ..matrix_check import MatrixContext
 from ..numbers_check import NETWORK_TOLERANCE, NumbersContext
 from ..parsing import parse, parse_program, symbol
@@ -36,21 +32,10 @@ from ..printing import grammar_syntax
 from ..steps import IDENTITIES, chain_steps
 from .bank import Problem, load_bank
 
+__all__ = ["Key", "array_text", "bank_keys", "find_key", "key_from_line", "key_line", "load_keys", "problem_keys",
+           "verdict_for"]  # Key, find_key, key_from_line, load_keys, verdict_for live in symgrad.keyfile
+
 TWO_DECIMALS = Tolerance(decimals=2)
-
-
-@dataclass(frozen=True)
-class Key:
-    expected: sympy.Expr | str | sympy.Matrix  # a matrix key is text in the problem's names, checked on random
-    # instances; a numbers key (NumbersContext) is the instance's vector or matrix
-    context: Context | MatrixContext | NumbersContext
-    origin: tuple | None = None  # (function, variable, point) a numeric gradient comes from, for distractors
-    numbers: sympy.Matrix | None = None  # a matrix key's value on the problem's own instance
-
-    @property
-    def array(self) -> sympy.Matrix | None:
-        """The numbers a numeric answer is checked against, if this key has them."""
-        return self.expected if isinstance(self.context, NumbersContext) else self.numbers
 
 
 def _staged(problem: Problem) -> dict[str, Key]:
@@ -133,26 +118,6 @@ def _network(problem: Problem) -> dict[str, Key]:
     for item, value in numbers.items():
         keys[item] = replace(keys[item], numbers=value) if item in keys else Key(value, NumbersContext())
     return keys
-
-
-_ENTRY = re.compile(r"^(?P<item>.+?)\[\s*(?P<row>\d+)\s*(?:,\s*(?P<col>\d+)\s*)?\]$")
-
-
-def find_key(keys: Mapping[str, Key], part: str) -> Key | None:
-    """The key of a part, or of one entry of a numeric one: grad.W1[2,1] (row 2, column 1) or
-    value.z1[2] (1-based); None when there is no such part or entry."""
-    part = part.strip()
-    if part in keys:
-        return keys[part]
-    m = _ENTRY.match(part)
-    key = keys.get(m.group("item").strip()) if m else None
-    if key is None or key.array is None:
-        return None
-    row, col = int(m.group("row")), int(m.group("col") or 1)
-    inside = 1 <= row <= key.array.rows and 1 <= col <= key.array.cols
-    if not inside or (m.group("col") is None and key.array.cols > 1):
-        return None
-    return Key(sympy.Matrix([[key.array[row - 1, col - 1]]]), NumbersContext())
 
 
 def _counts(problem: Problem) -> dict[str, Key]:
@@ -242,37 +207,3 @@ def array_text(m: sympy.Matrix) -> str:
     if m.cols == 1:
         return "[" + ", ".join(map(show, m)) + "]"
     return "[" + ", ".join("[" + ", ".join(map(show, m.row(i))) + "]" for i in range(m.rows)) + "]"
-
-
-def key_from_line(line: Mapping[str, Any]) -> Key:
-    """The Key a key.jsonl line describes (the inverse of key_line)."""
-    from ..nets import Network, matrix_context
-
-    numbers = sympy.Matrix([[sympy.Float(e) for e in row] for row in line["numbers"]]) if "numbers" in line else None
-    if "network" in line:
-        n = line["network"]
-        net = Network(tuple(n["sizes"]), tuple(n["activations"]), n["loss"], tuple(n["biases"]))
-        return Key(line["expected"], matrix_context(net), numbers=numbers)
-    if numbers is not None:
-        return Key(numbers, NumbersContext(Tolerance(rel=line.get("rtol"), abs=line.get("atol"))))
-    names = tuple(v for v in line.get("vars", "").split(",") if v)
-    definitions = {k: parse(v, variables=names) for k, v in line.get("definitions", {}).items()}
-    function = parse(line["function"], variables=names) if line.get("function") else None
-    tolerance = Tolerance(decimals=line["decimals"]) if "decimals" in line else Tolerance()
-    return Key(line["expected"], Context(names, definitions, function=function, wrt=line.get("wrt"),
-                                         tolerance=tolerance))
-
-
-@lru_cache(maxsize=4)
-def load_keys(path: str) -> dict[tuple[str, str], dict[str, Key]]:
-    """(student, problem) -> part -> Key, from a key.jsonl (cached per process)."""
-    keys: dict[tuple[str, str], dict[str, Key]] = {}
-    for number, text in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            line = json.loads(text)
-            keys.setdefault((line["student"], line["problem"]), {})[line["part"]] = key_from_line(line)
-        except (json.JSONDecodeError, KeyError, TypeError, SymgradError) as err:
-            raise SymgradError(f"{path}: line {number} is not a key line: {err}") from None
-    return keys
