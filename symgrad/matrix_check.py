@@ -99,6 +99,17 @@ def _spelled_hadamard(answer: str) -> tuple[str, tuple[str, ...]]:
     return _WORD_O.sub(" ⊙ ", answer), ("o between two factors is read as ⊙, the entry-by-entry product",)
 
 
+def preview_matrix(answer: str, ctx: MatrixContext) -> tuple[str, tuple[str, ...]]:
+    """How a matrix answer is read, before it is checked: its LaTeX and the reading rules that applied.
+    Raises ParseError (with the column) or a shape error, as the check would."""
+    from .parsing.tex import text_to_latex
+
+    answer, spelled = _spelled_hadamard(answer)
+    values = _derive(ctx, _instance(ctx, ctx.sizes[0], random.Random(0)))
+    notes = read(answer, names=[], matrices=values, latex=_is_latex(answer), keep_shape=False)[1]
+    return (answer if _is_latex(answer) else text_to_latex(answer)), (*spelled, *notes)
+
+
 def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: float = TIME_LIMIT) -> Verdict:
     """A matrix answer (W^T d, d h^T, (W^T d) ⊙ sigma'(z), diag(...)) against the key, on random instances
     of distinct sizes; shape mismatches and a missing activation derivative are named."""
