@@ -129,6 +129,7 @@ def test_moodle_xml_has_the_documented_structure(variants_quiz, seed_quiz):
                 assert q.find("questiontext").get("format") == "html" and q.find("questiontext/text").text.strip()
                 assert "The answer: \\(" in q.find("generalfeedback/text").text
                 assert q.find("penalty").text == "0.3333333"
+                assert q.find("name/text").text.endswith(" " + q.find("tags/tag/text").text)  # tagged with its item
         names = [q.find("name/text").text for q in root.iter("question") if q.get("type") != "category"]
         assert len(names) == len(set(names))
 

@@ -65,7 +65,9 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _head(quiz: ET.Element, qtype: str, name: str, stem: str, answer: str) -> ET.Element:
+def _head(quiz: ET.Element, qtype: str, name: str, stem: str, answer: str, item: str) -> ET.Element:
+    """The fields every question type reads; tagged with its item, so that a random question can draw
+    one item's variants (a random question filtered by the tag grad.W1 within the problem's category)."""
     question = ET.SubElement(quiz, "question", {"type": qtype})
     _text(question, "name", name)
     _text(question, "questiontext", stem, "html")
@@ -74,6 +76,7 @@ def _head(quiz: ET.Element, qtype: str, name: str, stem: str, answer: str) -> ET
         ET.SubElement(question, "defaultgrade").text = "1"
     ET.SubElement(question, "penalty").text = PENALTY
     ET.SubElement(question, "hidden").text = "0"
+    _text(ET.SubElement(question, "tags"), "tag", item)
     return question
 
 
@@ -83,12 +86,12 @@ def _stem(q: Question, extra: str = "") -> str:
 
 def _numerical(quiz: ET.Element, name: str, q: Question) -> None:
     value = float(q.numbers[0, 0])
-    question = _head(quiz, "numerical", name, _stem(q), _math(q.answer))
+    question = _head(quiz, "numerical", name, _stem(q), _math(q.answer), q.item)
     right = _text(question, "answer", _number(value), fraction="100")  # first: Moodle grades the first match
     ET.SubElement(right, "tolerance").text = _number(q.bound(value))
     _text(right, "feedback", "Correct.", "html")
-    for tag, value in (("unitgradingtype", "0"), ("unitpenalty", "0.1"), ("showunits", "3"), ("unitsleft", "0")):
-        ET.SubElement(question, tag).text = value
+    for tag, setting in (("unitgradingtype", "0"), ("unitpenalty", "0.1"), ("showunits", "3"), ("unitsleft", "0")):
+        ET.SubElement(question, tag).text = setting
 
 
 def cloze_blank(value: float, tolerance: float) -> str:
@@ -108,11 +111,11 @@ def _cloze(quiz: ET.Element, name: str, q: Question) -> None:
     table = ('<table style="border-collapse: collapse; border-left: 2px solid; border-right: 2px solid;">'
              f"{rows}</table>")
     _head(quiz, "multianswer", name, _stem(q, f" It is {shape}: give each entry as a decimal.") + table,
-          _math(q.answer))
+          _math(q.answer), q.item)
 
 
 def _multichoice(quiz: ET.Element, name: str, q: Question, wrong: list) -> None:
-    question = _head(quiz, "multichoice", name, _stem(q), _math(q.answer))
+    question = _head(quiz, "multichoice", name, _stem(q), _math(q.answer), q.item)
     ET.SubElement(question, "single").text = "true"
     ET.SubElement(question, "shuffleanswers").text = "true"
     ET.SubElement(question, "answernumbering").text = "abc"
