@@ -186,6 +186,29 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The practice server: loopback by default, the URL and the teacher's token printed first."""
+    try:
+        import uvicorn
+
+        from .serve.app import ENV, ServeConfig
+    except ImportError as err:
+        raise SymgradError(f"symgrad serve needs {err.name}: pip install 'symgrad[serve]'") from None
+    if args.key and not Path(args.key).is_file():
+        raise SymgradError(f"cannot read the key file {args.key}")
+    load_bank(args.bank)  # a broken bank fails here with its own message, before any worker starts
+    config = ServeConfig(bank=[str(Path(b).resolve()) for b in args.bank],
+                         key=str(Path(args.key).resolve()) if args.key else None, db=str(Path(args.db).resolve()))
+    os.environ[ENV] = config.to_env()
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"symgrad practice: http://{host}:{args.port}/", flush=True)
+    print(f"teacher's page:   http://{host}:{args.port}/teacher?token={config.token}", flush=True)
+    print(f"attempts:         {config.db}", flush=True)
+    uvicorn.run("symgrad.serve.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning")
+    return 0
+
+
 def cmd_stress(args: argparse.Namespace) -> int:
     from .documents.stress import stress
 
@@ -333,6 +356,19 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--n", type=int, default=1000, help="variants per problem (default 1000)")
     st.add_argument("--seed", type=int, default=0)
     st.set_defaults(func=cmd_stress)
+
+    sv = sub.add_parser("serve", help="a practice page: students type answers and get the diagnosis at once",
+                        description="Serve the bank (the seed bank without BANK) on a web page with a live preview "
+                        "of each answer, verdicts with their diagnosis, and the verified solutions. With --key (a "
+                        "class from worksheet --variants/--roster), each student enters their id and practises their "
+                        "own variant. Attempts go to an SQLite file; the teacher's page needs the printed token.")
+    sv.add_argument("bank", nargs="*", metavar="BANK")
+    sv.add_argument("--key", metavar="DIR/key.jsonl", help="the class's key file: each student their own variant")
+    sv.add_argument("--host", default="127.0.0.1", help="the address to listen on (default loopback only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--db", default="attempts.sqlite", help="the attempts database (SQLite, WAL mode)")
+    sv.add_argument("--workers", type=int, default=1, help="server processes (they share the database)")
+    sv.set_defaults(func=cmd_serve)
 
     ex = sub.add_parser("export", help="export a bank to Moodle XML, a Canvas QTI package or PrairieLearn questions",
                         description="moodle: -o quiz.xml (Moodle XML, a category per problem); qti: -o quiz.zip "

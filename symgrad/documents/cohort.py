@@ -61,7 +61,8 @@ def build(problems: list[Problem], ids: Iterable[str], seed: int, out: Path, *, 
                 written.append(build_pdf(path))
         for p in mine:
             for item, key in problem_keys(p).items():
-                lines.append(json.dumps(key_line(student, p, item, key), ensure_ascii=False))
+                line = {**key_line(student, p, item, key), "seed": seed}  # the practice server redraws the variant
+                lines.append(json.dumps(line, ensure_ascii=False))
     key_file = out / "key.jsonl"
     key_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     written.append(key_file)
