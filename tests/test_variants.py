@@ -4,7 +4,6 @@ grading, the stress test, distractors, and the PrairieLearn export (Moodle's: te
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import subprocess
@@ -161,22 +160,3 @@ def test_distractors_are_wrong_and_distinct(problems):
                 for _, b in chosen[i + 1:]:
                     assert check(a, b).verdict != "correct", (p.id, item, a, b)
 
-
-def test_prairielearn_server_generates_and_grades(tmp_path):
-    r = symgrad("export", "prairielearn", str(BANK), "--out", str(tmp_path / "pl"))
-    assert r.returncode == 0, r.stderr
-    folder = tmp_path / "pl" / "v-chain"
-    info = json.loads((folder / "info.json").read_text())
-    assert info["type"] == "v3" and info["uuid"] and "pl-string-input" in (folder / "question.html").read_text()
-    spec = importlib.util.spec_from_file_location("server", folder / "server.py")
-    server = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(server)
-    data = {"variant_seed": 77, "params": {}, "correct_answers": {}, "submitted_answers": {}, "partial_scores": {}}
-    server.generate(data)
-    assert data["params"]["items"] == ["derivative.x"]
-    data["submitted_answers"] = dict(data["correct_answers"])
-    server.grade(data)
-    assert data["score"] == 1.0
-    data["submitted_answers"], data["partial_scores"] = {"derivative.x": "0"}, {}
-    server.grade(data)
-    assert data["score"] == 0.0 and data["partial_scores"]["derivative.x"]["feedback"]
