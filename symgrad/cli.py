@@ -189,7 +189,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """The practice server: loopback by default, the URL and the teacher's token printed first."""
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
 
         from .serve.app import ENV, ServeConfig
     except ImportError as err:
@@ -198,14 +198,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SymgradError(f"cannot read the key file {args.key}")
     load_bank(args.bank)  # a broken bank fails here with its own message, before any worker starts
     config = ServeConfig(bank=[str(Path(b).resolve()) for b in args.bank],
-                         key=str(Path(args.key).resolve()) if args.key else None, db=str(Path(args.db).resolve()))
+                         key=str(Path(args.key).resolve()) if args.key else None, db=str(Path(args.db).resolve()),
+                         rate=args.rate, burst=max(60, int(3 * args.rate)))
     os.environ[ENV] = config.to_env()
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"symgrad practice: http://{host}:{args.port}/", flush=True)
     print(f"teacher's page:   http://{host}:{args.port}/teacher?token={config.token}", flush=True)
     print(f"attempts:         {config.db}", flush=True)
-    uvicorn.run("symgrad.serve.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="warning")
+    from .serve.run import run
+
+    run(args.host, args.port, args.workers)
     return 0
 
 
@@ -368,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--db", default="attempts.sqlite", help="the attempts database (SQLite, WAL mode)")
     sv.add_argument("--workers", type=int, default=1, help="server processes (they share the database)")
+    sv.add_argument("--rate", type=float, default=20.0,
+                    help="requests a second one client may keep up before it gets 429 (default 20)")
     sv.set_defaults(func=cmd_serve)
 
     ex = sub.add_parser("export", help="export a bank to Moodle XML, a Canvas QTI package or PrairieLearn questions",

@@ -51,13 +51,14 @@ def _derive(ctx: MatrixContext, base: dict, no_derivatives: bool = False,
 _DERIVATIVE = re.compile(r"(\w+)'\((\w+)\)")  # tanh'(z1) in an Omega's definition
 
 
-def _activation_slip(ctx: MatrixContext, expected: str, value: sympy.Matrix, base: dict) -> tuple[str, str] | None:
-    """The key with one layer's activation derivative written wrongly, if that is the answer: the function
-    itself where its derivative belongs (tanh(z1) for tanh'(z1)), or another activation's derivative
-    (sigmoid'(z1) on a tanh layer)."""
+def _activation_slips(ctx: MatrixContext, expected: str, base: dict) -> list[tuple[sympy.Matrix, str, str]]:
+    """The key with one layer's activation derivative written wrongly: the function itself where its
+    derivative belongs (tanh(z1) for tanh'(z1)), or another activation's derivative (sigmoid'(z1) on a tanh
+    layer); each as (its value, the message, the diagnosis)."""
     from .gates import FUNCTIONS
 
     others = [f.name for f in FUNCTIONS if f.activation]
+    out = []
     for name, definition in ctx.definitions:
         m = _DERIVATIVE.search(definition)
         if name not in ctx.derivatives or m is None:
@@ -71,17 +72,72 @@ def _activation_slip(ctx: MatrixContext, expected: str, value: sympy.Matrix, bas
             slipped = replace(ctx, definitions=tuple((n, d.replace(m.group(0), replacement) if n == name else d)
                                                      for n, d in ctx.definitions))
             try:
-                if _close(value, _matrix_value(expected, _derive(slipped, base))):
-                    return message, diagnosis
+                out.append((_matrix_value(expected, _derive(slipped, base)), message, diagnosis))
             except SymgradError:
                 continue
-    return None
+    return out
 
 
-def _matrix_value(text: str, values: dict, no_derivatives: bool = False) -> sympy.Matrix:
-    value = read(text, names=[], matrices=values, latex=_is_latex(text), keep_shape=False,
-                 no_derivatives=no_derivatives)[0]
+MISSING = ("the activation's derivative is missing: multiply entry by entry by sigma'(z)",
+           "missing activation derivative")
+_MISTAKES: dict[tuple, list[tuple[sympy.Matrix, str, str]]] = {}
+
+
+def _mistakes(ident: tuple, expected: str, ctx: MatrixContext, base: dict, values: dict
+              ) -> list[tuple[sympy.Matrix, str, str]]:
+    """The key's values with each named mistake made, on one instance, in the order they are diagnosed: a
+    missing activation derivative (all or one Omega left out), then the activation slips. Worked out when
+    a first wrong answer needs them, once per key and instance."""
+    found = _MISTAKES.get(ident)
+    if found is None:
+        found = []
+        for drop in [ctx.derivatives, *((d,) for d in ctx.derivatives)]:
+            try:
+                found.append((_matrix_value(expected, _derive(ctx, base, len(drop) > 1 or not drop, drop),
+                                            no_derivatives=True), *MISSING))
+            except SymgradError:
+                continue
+        found.append((_matrix_value(expected, values, no_derivatives=True), *MISSING))
+        found += _activation_slips(ctx, expected, base)
+        if len(_MISTAKES) > 4096:
+            _MISTAKES.clear()
+        _MISTAKES[ident] = found
+    return found
+
+
+def _matrix_value(text: str, values: dict, no_derivatives: bool = False, notes: list | None = None) -> sympy.Matrix:
+    value, read_notes = read(text, names=[], matrices=values, latex=_is_latex(text), keep_shape=False,
+                             no_derivatives=no_derivatives)
+    if notes is not None:
+        notes.extend(read_notes)
     return value if isinstance(value, sympy.MatrixBase) else sympy.Matrix([[value]])
+
+
+_PREPARED: dict[tuple, list[tuple[tuple, Mapping[str, int], dict, dict, sympy.Matrix]]] = {}
+
+
+def _prepared(expected: str, ctx: MatrixContext) -> list[tuple[tuple, Mapping[str, int], dict, dict, sympy.Matrix]]:
+    """The key side of a check, the same for every answer to it (its instances are drawn from a seed made of
+    the key): per size, the random given quantities, every defined one, and the key's value. Kept per
+    process, so a class's answers to one key read the definitions once."""
+    ident = (expected, tuple(ctx.shapes.items()), ctx.definitions, ctx.derivatives,
+             tuple(tuple(s.items()) for s in ctx.sizes))
+    found = _PREPARED.get(ident)
+    if found is None:
+        rng = random.Random(_seed(expected, ",".join(ctx.shapes)))
+        found = []
+        for sizes in ctx.sizes:
+            base = _instance(ctx, sizes, rng)
+            values = _derive(ctx, base)
+            try:
+                key = _matrix_value(expected, values)
+            except SymgradError as err:
+                raise SymgradError(f"the key cannot be read: {err}") from None
+            found.append(((*ident, len(found)), sizes, base, values, key))
+        if len(_PREPARED) > 4096:
+            _PREPARED.clear()
+        _PREPARED[ident] = found
+    return found
 
 
 def _close(a: sympy.Matrix, k: sympy.Matrix) -> bool:
@@ -120,23 +176,16 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
     if defined.get(answer.strip()) == expected.strip():  # d1 where the key is d1's definition
         return Verdict("incorrect", f"this is the quantity asked for ({answer.strip()}): write it in the "
                        "quantities before it", "quantity asked for", Reading(sympy.Symbol(answer.strip())))
-    rng = random.Random(_seed(expected, ",".join(ctx.shapes)))
     try:
         with _time_limit(time_limit):
             reading = None
-            for sizes in ctx.sizes:
-                base = _instance(ctx, sizes, rng)
-                values = _derive(ctx, base)
+            for ident, sizes, base, values, key in _prepared(expected, ctx):
+                notes: list[str] = []
                 try:
-                    key = _matrix_value(expected, values)
-                except SymgradError as err:
-                    raise SymgradError(f"the key cannot be read: {err}") from None
-                try:
-                    value = _matrix_value(answer, values)
+                    value = _matrix_value(answer, values, notes=notes)
                 except ShapeError as err:
                     return Verdict("incorrect", f"the shapes do not fit: {err.problem}", "shape mismatch")
                 if reading is None:  # the reading rules that applied, echoed with the verdict (a1^2 entry by entry)
-                    notes = read(answer, names=[], matrices=values, latex=_is_latex(answer), keep_shape=False)[1]
                     reading = Reading(sympy.Symbol(answer.strip()), (*spelled, *notes))
                 if value.shape != key.shape:
                     if value.shape == key.shape[::-1] and _close(value.T, key):
@@ -147,15 +196,9 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
                 if not _close(value, key):
                     if _close(value, -key):
                         return Verdict("incorrect", "the sign is wrong", "sign error", reading)
-                    drops = [ctx.derivatives, *((d,) for d in ctx.derivatives)]
-                    if any(_close(value, _matrix_value(expected, _derive(ctx, base, len(drop) > 1 or not drop, drop),
-                                                       no_derivatives=True)) for drop in drops) or \
-                            _close(value, _matrix_value(expected, values, no_derivatives=True)):
-                        return Verdict("incorrect", "the activation's derivative is missing: multiply entry by "
-                                       "entry by sigma'(z)", "missing activation derivative", reading)
-                    slip = _activation_slip(ctx, expected, value, base)
-                    if slip is not None:
-                        return Verdict("incorrect", slip[0], slip[1], reading)
+                    for wrong, message, diagnosis in _mistakes(ident, expected, ctx, base, values):
+                        if _close(value, wrong):
+                            return Verdict("incorrect", message, diagnosis, reading)
                     return Verdict("incorrect", "your answer differs from the key on a random instance "
                                    f"({', '.join(f'{k} = {v}' for k, v in sizes.items())})", "differs", reading)
             return Verdict("correct", f"correct (agrees with the key on {len(ctx.sizes)} random instances)",

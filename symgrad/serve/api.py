@@ -5,6 +5,7 @@ is read, and the verified solution."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ class ApiError(SymgradError):
         self.status = status
 
 
-@dataclass
+@dataclass(eq=False)
 class Practice:
     """A bank served for practice; with a class key (``worksheet --variants/--roster``), each student's
     own variant and key."""
@@ -65,8 +66,6 @@ class Practice:
         return problem
 
     def _keys(self, pid: str, student: str) -> Mapping[str, Key]:
-        from ..documents.keys import problem_keys
-
         if self.keys is not None:
             if not student:
                 raise ApiError("enter your student id first: each student has their own numbers", 400)
@@ -74,14 +73,29 @@ class Practice:
             if keys is None:
                 raise ApiError(f"no problem '{pid}' for student '{student}' in this class", 404)
             return keys
-        return problem_keys(self._problem(pid))
+        return self._bank_keys(pid)
 
-    def list(self) -> list[dict[str, Any]]:
+    @functools.cache  # noqa: B019 - one Practice per process, alive as long as the process
+    def _bank_keys(self, pid: str) -> Mapping[str, Key]:
         from ..documents.keys import problem_keys
 
-        return [{"id": p.id, "title": p.title, "kind": p.kind, "parts": len(problem_keys(p))}
-                for p in self.problems.values() if problem_keys(p)]
+        return problem_keys(self._problem(pid))
 
+    def warm(self) -> None:
+        """Work out every key's side of a check before the first student waits for it: each problem's keys,
+        and for a matrix key its instances and the values of its named mistakes (checked against a
+        deliberately wrong answer)."""
+        for p in self.list():
+            for key in self._bank_keys(p["id"]).values():
+                if isinstance(key.context, MatrixContext):
+                    verdict_for(key, f"2 ({key.expected})")
+
+    @functools.cache  # noqa: B019
+    def list(self) -> list[dict[str, Any]]:
+        return [{"id": p.id, "title": p.title, "kind": p.kind, "parts": len(self._bank_keys(p.id))}
+                for p in self.problems.values() if self._bank_keys(p.id)]
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - a problem page is the same for every visit of a student
     def problem(self, pid: str, student: str = "") -> dict[str, Any]:
         """The statement (LaTeX prose), the question's graph (no values), and one field per part."""
         from ..documents.questions import questions
@@ -94,6 +108,7 @@ class Practice:
         return {"id": problem.id, "title": problem.title, "given": asked[0].given if asked else "",
                 "graph": _graph(problem, values=False), "parts": parts, "student": student}
 
+    @functools.lru_cache(maxsize=512)  # noqa: B019
     def solution(self, pid: str, student: str = "") -> dict[str, Any]:
         """The verified solution of every part, as blocks the page typesets, and the graph with values."""
         from ..documents.views import view
@@ -124,11 +139,15 @@ class Practice:
         key = find_key(self._keys(pid, student), part)
         if key is None:
             raise ApiError(f"problem '{pid}' has no part '{part}'", 404)
+        return {"id": item.get("id", f"{pid}/{part}"), **self._verdict(pid, part, student if self.keys else "", answer)}
+
+    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - a class types the same answers: each is checked once
+    def _verdict(self, pid: str, part: str, student: str, answer: str) -> dict[str, Any]:
         try:
-            verdict = verdict_for(key, answer)
+            verdict = verdict_for(find_key(self._keys(pid, student), part), answer)
         except SymgradError as err:
             verdict = Verdict("invalid", str(err))
-        return {"id": item.get("id", f"{pid}/{part}"), **verdict.to_dict()}
+        return verdict.to_dict()
 
     def preview(self, item: Any) -> dict[str, Any]:
         """How an answer is read: ``{ok, latex, notes}``, or ``{ok: false, error, column}``."""
