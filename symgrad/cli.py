@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(questions/<id>/ and serverFilesCourse/).")
     ex.add_argument("system", choices=tuple(EXPORTS))
     ex.add_argument("bank", nargs="*", metavar="BANK")
-    ex.add_argument("--variants", type=int, default=10, help="variants per problem (Moodle, QTI)")
+    ex.add_argument("--variants", type=int, default=10, help="variants per randomized problem (default 10)")
     ex.add_argument("--seed", type=int, default=0)
     ex.add_argument("-o", "--output", metavar="PATH", help="the file (Moodle, QTI) or course folder (PrairieLearn)")
     ex.add_argument("--out", metavar="DIR", help=argparse.SUPPRESS)  # the older name of -o for PrairieLearn

@@ -149,7 +149,7 @@ def check_numbers(expected: sympy.Matrix, answer: str, tolerance: Tolerance = NE
     off = _off(value, key, tolerance)
     if not off:
         return Verdict("correct", f"correct ({describe(tolerance)})", None, reading)
-    if key.shape != (1, 1) and not _off(-value, key, tolerance) and any(float(e) for e in key):
+    if not _off(-value, key, tolerance) and any(float(e) for e in key):
         return Verdict("incorrect", "the sign is wrong", "sign error", reading)
     if key.shape == (1, 1):
         return Verdict("incorrect", f"{answer.strip()} is not the key ({describe(tolerance)})",

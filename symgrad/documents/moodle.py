@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +23,7 @@ from .bank import Problem, variant
 from .cohort import numbered
 from .distractors import distractors, feedback
 from .questions import Question, entry_items, prose_html, questions
-from .views import view
 
-NAMESPACE = uuid.UUID("6f1c2e4a-7d1b-4c8e-9a55-3b0d2f6e8a10")  # symgrad's: question uuids are stable
 CATEGORY = "$course$/top/symgrad/{}"  # "Get category from file" files each problem's questions here
 PENALTY = "0.3333333"  # Moodle's own default, one of its grade options: a third off per wrong try
 MIN_DISTRACTORS = 2  # a multiple-choice question among fewer than three formulas is a guess
@@ -35,21 +32,6 @@ MIN_DISTRACTORS = 2  # a multiple-choice question among fewer than three formula
 def _math(tex: str) -> str:
     """Inline math in HTML: MathJax's delimiters, the LaTeX escaped (a matrix's & as &amp;)."""
     return rf"\({html.escape(tex, quote=False)}\)"
-
-
-def _html_of(problem: Problem) -> tuple[str, str]:
-    """The statement with its questions, and the solutions, as HTML (the PrairieLearn export's stem)."""
-    v = view(problem)
-    statement = _mathjax(v.statement)
-    parts = "".join(f"<p>({p.label}) {_mathjax(p.question)}</p>" for p in v.parts)
-    solution = "".join(f"<p>({p.label}) " + ", ".join(_math(a) for a in p.answer) + "</p>" for p in v.parts)
-    return f"<p>{html.escape(statement)}</p>{parts}", solution
-
-
-def _mathjax(tex: str) -> str:
-    pieces = re.split(r"\$([^$]*)\$", tex)
-    return "".join(_math(p) if i % 2 else html.escape(p, quote=False)
-                   for i, p in enumerate(pieces))
 
 
 # --- building the questions ------------------------------------------------------------------------

@@ -1,14 +1,13 @@
 """Canvas QTI 1.2: a zip that Canvas (Classic Quizzes) imports as one quiz, a question group per
 problem item, each group holding the item's variants so that every student draws one.
 
-We write the XML ourselves, after text2qti's templates and Canvas's own exporter (notes in
-/work/notes/qti_moodle.md, Part A): text2qti only reads its own Markdown dialect, rounds bounds to
-4 decimals, refuses an answer of 0 and turns \\( into (. Numbers are numerical questions with the
-range [value - bound, value + bound] (``Question.bound``, the key's tolerance); a vector or matrix
-is one numerical question per entry; a formula is a multiple-choice question with the checked
-distractors. Formulas are Canvas equation images (``<img class="equation_image">`` on the site's
-own /equation_images/ route): they show on a default Canvas, while raw \\( \\) needs two feature
-flags.
+We write the XML ourselves, after text2qti's templates and Canvas's own exporter: text2qti only
+reads its own Markdown dialect, rounds bounds to 4 decimals, refuses an answer of 0 and turns \\(
+into (. Numbers are numerical questions with the range [value - bound, value + bound]
+(``Question.bound``, the key's tolerance); a vector or matrix is one numerical question per entry;
+a formula is a multiple-choice question with the checked distractors. Formulas are Canvas equation
+images (``<img class="equation_image">`` on the site's own /equation_images/ route): they show on a
+default Canvas, while raw \\( \\) needs two feature flags.
 """
 
 from __future__ import annotations
