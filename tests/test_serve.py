@@ -47,6 +47,7 @@ def test_problems_and_parts(server):
     assert p["graph"].lstrip().startswith("<?xml") and "<svg" in p["graph"]
     parts = {q["part"]: q for q in p["parts"]}
     assert parts["grad.x"]["kind"] == "number" and "value.x" not in parts  # the stem gives x
+    assert next(q["parts"] for q in problems if q["id"] == "staged-xyz") == len(parts) == 11
     net = client.get("/api/problems/net-one-hidden").json()
     kinds = {q["part"]: (q["kind"], q["shape"]) for q in net["parts"]}
     assert kinds["grad.W1"] == ("array", [3, 2]) and kinds["grad.x"] == ("matrix-formula", None)
@@ -151,6 +152,7 @@ def test_attempts_are_stored_and_the_teacher_page_needs_the_token(server):
     assert client.get("/teacher/attempts.csv?token=wrong").status_code == 403
     page = client.get("/teacher?token=sesame").text
     assert "&lt;b&gt;eve&lt;/b&gt;" in page and "<b>eve</b>" not in page
+    assert "<td>1/11 <small>(2 tries)</small></td>" in page  # staged-xyz: 1 of its 11 parts solved
     rows = list(csv.DictReader(io.StringIO(client.get("/teacher/attempts.csv?token=sesame").text)))
     eve = [r for r in rows if r["student"] == "<b>eve</b>"]
     assert [(r["answer"], r["verdict"]) for r in eve] == [("z + 1", "correct"), ("z", "incorrect")]

@@ -92,8 +92,8 @@ class Practice:
 
     @functools.cache  # noqa: B019
     def list(self) -> list[dict[str, Any]]:
-        return [{"id": p.id, "title": p.title, "kind": p.kind, "parts": len(self._bank_keys(p.id))}
-                for p in self.problems.values() if self._bank_keys(p.id)]
+        shown = [(p, len(self.problem(p.id)["parts"])) for p in self.problems.values()]
+        return [{"id": p.id, "title": p.title, "kind": p.kind, "parts": parts} for p, parts in shown if parts]
 
     @functools.lru_cache(maxsize=512)  # noqa: B019 - a problem page is the same for every visit of a student
     def problem(self, pid: str, student: str = "") -> dict[str, Any]:
