@@ -214,8 +214,18 @@ def test_a_killed_server_loses_no_attempt(tmp_path):
             r = httpx.post(url + "api/check", json={"problem": "staged-xyz", "part": "grad.x", "answer": str(i),
                                                      "student": f"s{i}"}, timeout=30)
             answered += r.status_code == 200
+        children = [int(p) for p in subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.pid)], text=True,
+                                                   capture_output=True).stdout.split()]
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == answered == 25
+    assert children  # the checker processes ...
+    for _ in range(50):  # ... end with the server instead of running on
+        alive = [p for p in children if Path(f"/proc/{p}").exists() and
+                 "zombie" not in Path(f"/proc/{p}/status").read_text(errors="replace").lower()]
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert alive == []

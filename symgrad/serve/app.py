@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import secrets
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -69,8 +70,16 @@ class ServeConfig:
 _PRACTICE: Practice | None = None
 
 
+def _orphaned(parent: int) -> None:
+    """A checker ends with its server: killed servers (SIGKILL) would otherwise leave it running."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def _load(bank: list[str], key: str | None) -> None:
     global _PRACTICE
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     _PRACTICE = Practice.load(bank, key)
     _PRACTICE.warm()  # every key's side of a check, once, before the first student waits for it
     gc.freeze()  # the loaded bank and keys stay: a full collection need not walk them again (no 100 ms pauses)
