@@ -82,6 +82,8 @@ class _Connection:
 async def _student(port: int, name: str, requests: int, think: float, rng: random.Random, latencies: list[float],
                    errors: list[str], sent: list[int], slowest: dict[str, float] | None = None) -> None:
     connection = _Connection(port)
+    if think:  # students do not start in the same millisecond: each begins within the first think time
+        await asyncio.sleep(think * rng.random())
     try:
         for _ in range(requests):
             path, template = ANSWERS[rng.randrange(len(ANSWERS))]

@@ -523,6 +523,31 @@ def _no_value(err: Undefined, point: dict, k: mpmath.mpf) -> tuple[str, str]:
             f"your answer is undefined{where} ({err}), where the key is {_show(k)}")
 
 
+@lru_cache(maxsize=1024)
+def _mistakes(f: Expr, x: Symbol) -> tuple[tuple[str, str, Expr], ...]:
+    """(diagnosis, message, the derivative with that mistake made) for the function f and variable x, the
+    most specific first. They depend on the key alone, so a class's answers to one key share them."""
+    candidates: list[tuple[str, str, Expr]] = []
+    try:
+        chain_slips = _chain_slips(f, x)
+    except SymgradError:  # a function without a derivation rule: no chain-rule slips to name
+        chain_slips = []
+    for slip in chain_slips:
+        candidates.append(("missing inner derivative",
+                           "the chain rule's inner derivative is missing: multiply by the derivative "
+                           "of the inside function", slip))
+    candidates += _activation_slips(f, x)
+    for slip, _partly in _path_slips(f, x):
+        candidates.append(("missing path",
+                           f"a path is missing from the sum: {x} reaches the output along several paths "
+                           "and every path's contribution must be added", slip))
+    candidates.append(("function instead of derivative", "this is the function itself, not its derivative", f))
+    for v in sorted(f.free_symbols - {x}, key=str):
+        candidates.append(("wrong variable", f"this is the derivative with respect to {v}, not {x}",
+                           sympy.diff(f, v)))
+    return tuple(candidates)
+
+
 def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dict, mpmath.mpf]]) -> tuple[str, str]:
     """(diagnosis, message) for an answer that differs from the key."""
     values = []
@@ -537,32 +562,18 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
     if all(_agrees(a, -k) for a, k in pairs) and any(k != 0 for _, k in pairs):
         return "sign error", "the sign is wrong: your answer is the negative of the key"
     # (diagnosis, message, what the answer would be if this were the mistake); the most specific first
-    candidates: list[tuple[str, str, Expr]] = []
+    candidates: tuple[tuple[str, str, Expr], ...] = ()
     if context.function is not None and context.wrt is not None:
-        f, x = context.function, symbol(context.wrt)
-        try:
-            chain_slips = _chain_slips(f, x)
-        except SymgradError:  # a function without a derivation rule: no chain-rule slips to name
-            chain_slips = []
-        for slip in chain_slips:
-            candidates.append(("missing inner derivative",
-                               "the chain rule's inner derivative is missing: multiply by the derivative "
-                               "of the inside function", slip))
-        candidates += _activation_slips(f, x)
-        for slip, _partly in _path_slips(f, x):
-            candidates.append(("missing path",
-                               f"a path is missing from the sum: {x} reaches the output along several paths "
-                               "and every path's contribution must be added", slip))
-        candidates.append(("function instead of derivative", "this is the function itself, not its derivative", f))
-        for v in sorted(f.free_symbols - {x}, key=str):
-            candidates.append(("wrong variable", f"this is the derivative with respect to {v}, not {x}",
-                               sympy.diff(f, v)))
+        candidates = _mistakes(context.function, symbol(context.wrt))
     for name, message, candidate in candidates:
         try:
             if all(_agrees(a, evaluate(candidate, point)) for point, a, _ in values):
                 return name, message
         except Undefined:
             continue
+    ratio = _constant_ratio(pairs)  # before the antiderivative: no symbolic derivative of the answer needed
+    if ratio is not None and ratio != 0:
+        return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
     if context.function is not None and context.wrt is not None:
         f, x = context.function, symbol(context.wrt)
         try:  # an antiderivative: the answer's derivative is the function
@@ -571,9 +582,6 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
                 return "antiderivative", "this is an antiderivative: differentiate, do not integrate"
         except Undefined:
             pass
-    ratio = _constant_ratio(pairs)
-    if ratio is not None and ratio != 0:
-        return ("constant factor", f"off by a constant factor: your answer is {_pretty_number(ratio)} times the key")
     differences = [(p, a, k) for p, a, k in values if not _agrees(a, k)]
     if not differences:  # every point where the answer could be evaluated agrees
         return "differs", "your answer differs from the key where it can be evaluated"

@@ -60,22 +60,39 @@ class SQLiteStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._local = threading.local()
-        with self._connect() as db:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+        finally:
+            db.close()
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-            db.execute("PRAGMA busy_timeout=30000")
+            # no busy handler: SQLite's sleeps back off to 100 ms while another worker writes; _write retries
+            # every millisecond or two instead
+            db = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=True)
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed row survives a killed process
             self._local.db = db
         return db
 
-    def record(self, attempt: Attempt) -> int:
+    def _write(self, sql: str, args: tuple) -> sqlite3.Cursor:
+        """One statement, retried at short intervals while another process holds the write lock (30 s at most)."""
         db = self._connect()
-        cursor = db.execute(
+        deadline = time.monotonic() + 30
+        pause = 0.0005
+        while True:
+            try:
+                return db.execute(sql, args)
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.004)
+
+    def record(self, attempt: Attempt) -> int:
+        cursor = self._write(
             "INSERT INTO attempts (student, problem, part, answer, verdict, message, diagnosis, parsed, time) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (attempt.student, attempt.problem, attempt.part, attempt.answer, attempt.verdict, attempt.message,
@@ -84,8 +101,8 @@ class SQLiteStore:
 
     def finish(self, row: int, verdict: str, message: str, diagnosis: str, parsed: str) -> None:
         """The verdict of an attempt recorded as pending when it arrived (so none is lost mid-check)."""
-        self._connect().execute("UPDATE attempts SET verdict = ?, message = ?, diagnosis = ?, parsed = ? WHERE id = ?",
-                                (verdict, message, diagnosis, parsed, row))
+        self._write("UPDATE attempts SET verdict = ?, message = ?, diagnosis = ?, parsed = ? WHERE id = ?",
+                    (verdict, message, diagnosis, parsed, row))
 
     def attempts(self) -> Iterator[tuple[int, Attempt]]:
         rows = self._connect().execute(
