@@ -112,8 +112,11 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
 
         if args.variants is not None and args.variants < 1:
             raise SymgradError("--variants must be at least 1")
+        if args.jobs is not None and args.jobs < 1:
+            raise SymgradError("--jobs must be at least 1")
         ids = read_roster(Path(args.roster)) if args.roster else numbered(args.variants)
-        for path in build(problems, ids, args.seed, out, pdf=args.pdf, title=args.title):
+        for path in build(problems, ids, args.seed, out, pdf=args.pdf, title=args.title, jobs=args.jobs,
+                          combined=args.combined):
             print(path)
         return 0
     try:
@@ -313,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--variants", type=int, metavar="N", help="one variant per student, ids 001 to N")
     w.add_argument("--roster", metavar="students.csv", help="one variant per student of a CSV with a column id")
     w.add_argument("--seed", type=int, default=0, help="the seed of the variants (default 0)")
+    w.add_argument("--jobs", type=int, metavar="N",
+                   help="with --variants/--roster: build the students in N processes (default: one per core)")
+    w.add_argument("--combined", action="store_true",
+                   help="with --variants/--roster: also worksheets.pdf, solutions.pdf and answers.pdf, every "
+                   "student in order from a new page, for printing (implies --pdf)")
     w.set_defaults(func=cmd_worksheet)
 
     c = sub.add_parser(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -168,13 +169,19 @@ def fitted(graph):
     return replace(graph, nodes=nodes, edges=edges)
 
 
-def render(problems: Iterable[Problem], title: str = "Backpropagation and the chain rule") -> dict[str, str]:
+DEFAULT_TITLE = "Backpropagation and the chain rule"
+
+
+def render(problems: Iterable[Problem], title: str = DEFAULT_TITLE) -> dict[str, str]:
     """The worksheet, solutions and answer key of ``problems`` as LaTeX sources, by document name."""
     from ..printing import tex_text
 
-    views = [view(p) for p in problems]
+    return render_views([view(p) for p in problems], tex_text(title))
+
+
+def render_views(views: list, heading: str) -> dict[str, str]:
+    """The documents of problem views already made (``heading`` already LaTeX), by document name."""
     env = environment()
-    heading = tex_text(title)
     return {
         name: env.get_template(template).render(problems=views, heading=heading, subheading=subtitle)
         for name, (template, subtitle) in DOCUMENTS.items()
@@ -203,18 +210,32 @@ def write(problems: list[Problem], out: Path, *, pdf: bool = False, title: str |
     return written
 
 
-def build_pdf(tex: Path, report: Callable[[str], None] | None = warn) -> Path:
+def build_pdf(tex: Path, report: Callable[[str], None] | None = warn, fmt: Path | None = None) -> Path:
     """tex -> pdf with latexmk (pdflatex twice without it), shell escape off.
 
     TeX's log stays next to the PDF (the other auxiliary files are removed), and every problem
     ``layout_problems`` finds in it is passed to ``report`` (by default: a warning on stderr).
+    ``fmt`` is a format from ``preamble_format`` whose preamble is this document's: TeX starts
+    from it instead of loading the packages; should that fail, the document is built without it.
     """
+    if fmt is not None:
+        try:
+            return _build_pdf(tex, report, fmt)
+        except TexError:
+            pass  # the same error without the format is the one to report
+    return _build_pdf(tex, report, None)
+
+
+def _build_pdf(tex: Path, report: Callable[[str], None] | None, fmt: Path | None) -> Path:
+    with_fmt = [f"-fmt={fmt}"] if fmt is not None else []
     if shutil.which("latexmk"):
         command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
                    "-no-shell-escape", "-quiet", tex.name]
+        if fmt is not None:  # latexmk runs this through the shell
+            command[1:1] = [f"-pdflatex=pdflatex {shlex.quote(with_fmt[0])} %O %S"]
         runs = [command]
     elif shutil.which("pdflatex"):
-        command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+        command = ["pdflatex", *with_fmt, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                    "-file-line-error", tex.name]
         runs = [command, command]
     else:
@@ -235,6 +256,38 @@ def build_pdf(tex: Path, report: Callable[[str], None] | None = warn) -> Path:
 
 
 AUXILIARY = (".aux", ".fls", ".fdb_latexmk", ".out", ".toc")
+BEGIN = "\\begin{document}"
+# After the dumped preamble, \documentclass skips a document's own preamble (the same text, which the
+# format has already read) up to its \begin: the .tex files stay complete documents without the format.
+SKIP_PREAMBLE = "\\makeatletter\n\\long\\def\\documentclass#1\\begin#2{\\begin{#2}}\n\\makeatother\n"
+
+
+def preamble(text: str) -> str | None:
+    """The preamble of a document: everything before its \\begin{document}, which it must not use."""
+    head, found, _ = text.partition(BEGIN)
+    return head if found and "\\begin" not in head else None
+
+
+def preamble_format(folder: Path, text: str) -> Path | None:
+    """A LaTeX format (``pdflatex -ini``, ``\\dump``) of ``text``'s preamble in ``folder``, so that
+    TikZ, amsmath and the other packages are loaded once for a class rather than once per document;
+    None when pdflatex cannot make it. Pass it to ``build_pdf`` only for documents whose
+    ``preamble`` is the same."""
+    head = preamble(text)
+    if head is None or not shutil.which("pdflatex"):
+        return None
+    source = folder / "preamble.tex"
+    source.write_text(head + SKIP_PREAMBLE, encoding="utf-8")
+    result = subprocess.run(["pdflatex", "-ini", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+                             "-jobname=preamble", "&pdflatex", source.name, "\\dump"],
+                            cwd=folder, capture_output=True, stdin=subprocess.DEVNULL, timeout=300)
+    fmt = folder.resolve() / "preamble.fmt"
+    return fmt.with_suffix("") if result.returncode == 0 and fmt.exists() else None
+
+
+def remove_format(fmt: Path) -> None:
+    for suffix in (".fmt", ".tex", ".log"):
+        fmt.with_suffix(suffix).unlink(missing_ok=True)
 OVERFULL_LIMIT = 1.0  # pt: a line sticking out less than this is invisible in print
 
 _OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) "
