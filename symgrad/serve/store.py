@@ -54,8 +54,8 @@ CREATE INDEX IF NOT EXISTS attempts_by_student ON attempts (student, problem);
 
 class SQLiteStore:
     """Attempts in one SQLite file: WAL journal, writes retried at short intervals while another worker
-    holds the lock, one connection per thread, autocommit (each attempt is committed when it arrives, marked pending, and
-    its verdict when the check ends)."""
+    holds the lock, one connection per thread, autocommit (each attempt is committed when it arrives,
+    marked pending, and its verdict when the check ends)."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
