@@ -7,6 +7,7 @@ example ``problems/seed.yaml: problem 'neuron': field 'point': no value for inpu
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
@@ -20,7 +21,7 @@ from ..errors import SymgradError
 from ..parsing import is_program, parse, parse_program
 from ..parsing.tex import prose_to_latex
 from ..steps import IDENTITIES
-from .variants import TRIES, VariantError, concretize, is_random, meets_constraints, rng_for
+from .variants import TRIES, VariantError, concretize, constraint_of, is_random, meets_constraints, rng_for
 
 
 class BankError(SymgradError):
@@ -480,13 +481,13 @@ def _load_item(item: Any, path: str, index: int) -> Problem:
     return _check_problem(item, path, index)
 
 
-def draw_problem(raw: Mapping, path: str, index: int, seed: int | str, student: str) -> Problem:
+def draw_problem(raw: Mapping, path: str, index: int, seed: int | str, student: str,
+                 rejected: Counter | None = None) -> Problem:
     """The variant of a randomized problem for (seed, student): drawn, checked, and redrawn until it
-    meets its constraints; a problem no draw can satisfy says so instead of looping."""
+    meets its constraints; a problem no draw can satisfy says so instead of looping. Each rejected
+    draw is counted in ``rejected`` under the constraint it failed (variants.constraint_of)."""
     pid = str(raw.get("id"))
-    constraints = raw.get("constraints", {}) or {}
-    if not isinstance(constraints, Mapping) or set(constraints) - {"nice", "distinct"}:
-        raise _fail(path, pid, "constraints", "expected a mapping with nice and/or distinct (true or false)")
+    constraints = _constraints(raw, path)
     rng = rng_for(seed, student, pid)
     last = ""
     for _ in range(TRIES):
@@ -494,25 +495,42 @@ def draw_problem(raw: Mapping, path: str, index: int, seed: int | str, student: 
             concrete = concretize(raw, rng)
         except VariantError as err:  # a malformed spec: the same for every draw
             raise BankError(f"{path}: {err}") from None
-        try:
-            problem = _check_problem(concrete, path, index)
-            reason = meets_constraints(problem, constraints)
-        except VariantError:
-            raise
-        except SymgradError as err:  # a draw that divides by zero, leaves the domain, ...
-            reason = str(err)
+        problem, reason = judge(concrete, path, index, constraints)
         if reason is None:
             return replace(problem, raw=raw)
+        if rejected is not None:
+            rejected[constraint_of(reason)] += 1
         last = reason
     raise BankError(f"{path}: problem '{pid}': no variant meets its constraints in {TRIES} draws "
                     f"(the last one failed because: {last})")
 
 
-def variant(problem: Problem, seed: int | str, student: str) -> Problem:
+def _constraints(raw: Mapping, path: str) -> Mapping:
+    constraints = raw.get("constraints", {}) or {}
+    if not isinstance(constraints, Mapping) or set(constraints) - {"nice", "distinct"}:
+        raise _fail(path, str(raw.get("id")), "constraints", "expected a mapping with nice and/or distinct "
+                    "(true or false)")
+    return constraints
+
+
+def judge(concrete: Mapping, path: str, index: int, constraints: Mapping) -> tuple[Problem | None, str | None]:
+    """One concrete draw checked as a problem and against the constraints: (the problem, None) when it is
+    a good variant, else (the problem or None, why not)."""
+    problem = None
+    try:
+        problem = _check_problem(concrete, path, index)
+        return problem, meets_constraints(problem, constraints)
+    except VariantError:
+        raise
+    except SymgradError as err:  # a draw that divides by zero, leaves the domain, ...
+        return problem, str(err) or type(err).__name__
+
+
+def variant(problem: Problem, seed: int | str, student: str, rejected: Counter | None = None) -> Problem:
     """This problem as the student ``student`` sees it (a fixed problem is the same for everyone)."""
     if problem.raw is None:
         return problem
-    return draw_problem(problem.raw, problem.file, 0, seed, student)
+    return draw_problem(problem.raw, problem.file, 0, seed, student, rejected)
 
 
 SEED_FILES = ("seeds.yaml", "seeds_networks.yaml", "seeds_concepts.yaml")  # computing first, then the why

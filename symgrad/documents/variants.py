@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import sympy
@@ -47,7 +47,22 @@ def rng_for(seed: int | str, student: str, problem_id: str) -> random.Random:
 
 
 def _index(rng: random.Random, n: int) -> int:
+    if isinstance(rng, _Script):
+        return rng.pick(n)
     return min(n - 1, int(rng.random() * n))  # random() is the one generator promised stable across versions
+
+
+class _Script:
+    """Stands in for the generator to make given choices (the first option after them), recording how
+    many options each draw had: walking every sequence of choices enumerates a problem's variants."""
+
+    def __init__(self, choices: tuple[int, ...] = ()):
+        self.choices, self.sizes = choices, []
+
+    def pick(self, n: int) -> int:
+        i = self.choices[len(self.sizes)] if len(self.sizes) < len(self.choices) else 0
+        self.sizes.append(n)
+        return i
 
 
 def is_spec(value: Any) -> bool:
@@ -164,11 +179,27 @@ SATURATED = 0.05  # an activation whose derivative is below 5% of its largest va
 SMALLEST = 1e-3  # a nonzero gradient entry below this is hidden by the grading tolerance
 
 
+@cache
+def _saturation(name: str):
+    """The slope |f'(z)| of a sigmoid-like activation (one that saturates on both sides: sigmoid, tanh) and
+    the slope under which it counts as saturated (5% of f'(0)); None for any other function."""
+    from ..nets import ACTIVATIONS
+
+    row = ACTIVATIONS.get(name)
+    if row is None or name == "identity":
+        return None
+    slope = partial(_slope, row)
+    top = slope(0)
+    if slope(8) < SATURATED * top and slope(-8) < SATURATED * top:
+        return slope, SATURATED * top
+    return None
+
+
 def _network_instance(problem) -> str | None:
     """Why a network's drawn instance is a poor exercise, or None: identical rows (two units computing the
     same thing), zero entries (paths that vanish), a pre-activation on relu's kink or in a saturated
     sigmoid/tanh, or a nonzero gradient so small that 0 would pass for it."""
-    from ..nets import ACTIVATIONS, rows_identical
+    from ..nets import rows_identical
 
     weights, bias, x, _ = problem.instance()
     for layer, w in enumerate(weights, start=1):
@@ -178,15 +209,11 @@ def _network_instance(problem) -> str | None:
         return "a weight, bias or input is zero"
     net, t = problem.network, problem.trace()
     for layer, name in enumerate(net.activations, start=1):
-        row = ACTIVATIONS.get(name)
-        if row is None or name == "identity":
-            continue
-        slope = partial(_slope, row)
-        saturates = slope(8) < SATURATED * slope(0) and slope(-8) < SATURATED * slope(0)  # sigmoid, tanh
+        saturation = _saturation(name)
         for z in t.z[layer - 1]:
             if name in KINKED and z == 0:
                 return f"a pre-activation of layer {layer} sits on {name}'s kink"
-            if saturates and slope(z) < SATURATED * slope(0):
+            if saturation and saturation[0](z) < saturation[1]:
                 return f"layer {layer}'s {name} is saturated (z = {float(z):.3g})"
     for m in (*t.delta, *t.grad_w):
         if any(0 < abs(float(e)) < SMALLEST for e in m):
@@ -201,8 +228,56 @@ def _slope(row, z) -> float:
 KINKED = {f.name for f in FUNCTION_ROWS if f.kinks}
 
 
+def _saturated_gate(solution) -> str | None:
+    """A sigmoid or tanh gate of a staged computation whose argument sits where it is saturated (the same
+    rule as a network's layer): every gradient through it is close to 0."""
+    for st in solution.graph.stages:
+        saturation = _saturation(st.op) if len(st.args) == 1 else None
+        arg = solution.value(st.args[0]) if saturation else None
+        if arg is not None and saturation[0](arg.approx) < saturation[1]:
+            return f"the {st.op} gate {st.name} is saturated ({st.args[0]} = {format(float(arg.approx), '.3g')})"
+    return None
+
+
+def _rounds_to_zero(problem) -> str | None:
+    """A numeric answer that is not 0 but that 0 would match at the precision asked (0.0009 at two
+    decimals): the student could answer 0, or a neighbour's answer, without the skill. A staged problem's
+    values and gradients are read from its passes (in floats: the keys' exact sigmoids are slow to
+    evaluate); other kinds' from their keys."""
+    from .keys import TWO_DECIMALS, problem_keys
+
+    if problem.kind == "staged":
+        s = problem.solution()
+        names = (*s.graph.inputs, *(st.name for st in s.graph.stages))
+        numbers = [(f"{what}.{n}", v.approx, TWO_DECIMALS) for n in names
+                   for what, v in (("value", s.value(n)), ("grad", s.grad(n))) if v is not None]
+    else:
+        numbers = [(item, key.expected, key.context.tolerance) for item, key in problem_keys(problem).items()
+                   if key.array is None and getattr(key.expected, "is_number", False)
+                   and hasattr(key.context, "tolerance")]
+    for item, number, tolerance in numbers:
+        value = abs(float(number))
+        if 0 < value <= tolerance.allows(value):
+            return f"{item} = {value:.3g} rounds to 0 at {tolerance.describe()}"
+    return None
+
+
+# What each constraint is called in a stress report, from the reason a draw was rejected.
+CONSTRAINTS = (("two inputs are equal", "distinct"), ("short decimal", "nice"), ("saturated", "saturated"),
+               ("rounds to 0", "rounds to 0"), ("too small to grade", "rounds to 0"),
+               ("identical rows", "identical rows"), ("is zero", "zero entry"), ("kink", "kink"),
+               ("is not an input", "input cancels"))
+
+
+def constraint_of(reason: str) -> str:
+    """The constraint a rejection reason names (a draw that fails to solve: "error")."""
+    return next((name for phrase, name in CONSTRAINTS if phrase in reason), "error")
+
+
 def meets_constraints(problem, constraints: Mapping) -> str | None:
-    """None when the variant is a good exercise, else why not."""
+    """None when the variant is a good exercise, else why not: equal inputs (distinct), values that are not
+    short decimals where the gates keep them rational (nice), a saturated sigmoid or tanh, an answer that
+    rounds to 0 without being 0, and a network instance's own rules."""
     if problem.kind == "network" and constraints.get("nice", True) and {"forward", "backward"} & set(problem.parts):
         return _network_instance(problem)
     point = problem.data.get("point")
@@ -214,8 +289,126 @@ def meets_constraints(problem, constraints: Mapping) -> str | None:
             nodes = (*s.graph.inputs, *(st.name for st in s.graph.stages))
             if not all(_nice(s.value(n)) and _nice(s.grad(n)) for n in nodes):
                 return "a forward or backward value is not a short decimal"
+        saturated = _saturated_gate(s)
+        if saturated:
+            return saturated
+    if problem.kind in NUMERIC_KINDS and (point or problem.kind != "staged"):
+        return _rounds_to_zero(problem)
     return None
 
 
+NUMERIC_KINDS = {"staged", "hadamard"}  # kinds whose keys are numbers within a tolerance (networks: above)
 RATIONAL_OPS = {"add", "sub", "mul", "neg", "pow", "dot", "max", "min", "id", "const"} | \
     {f.name for f in FUNCTION_ROWS if f.rational}
+
+
+# -- how many distinct variants a problem can make --------------------------------------------------
+EXACT_LIMIT = 2000  # a space of at most this many draws is walked draw by draw and counted exactly
+SAMPLES = 60  # draws that estimate the share meeting the constraints in a larger space
+
+
+class Space(int):
+    """How many distinct variants a problem can make: counted (``exact``) or estimated."""
+
+    exact: bool = True
+
+    def __new__(cls, count: int, exact: bool = True) -> Space:
+        space = super().__new__(cls, max(1, int(count)))
+        space.exact = exact
+        return space
+
+    def __str__(self) -> str:
+        return f"{int(self)}" if self.exact else f"about {_round(int(self))}"
+
+
+def _round(n: int) -> str:
+    """Two significant figures: an estimate claims no more."""
+    return str(n) if n < 100 else f"{float(f'{n:.2g}'):,.0f}"
+
+
+def _family_expressions(family: Mapping, where: str) -> list[str] | int:
+    """Every expression a family can draw (uses every input, twice where fanout): the list, or its tree count
+    when walking it would be long."""
+    depth = int(family.get("depth", 2))
+    gates = list(family.get("gates", ["add", "mul", "sub"]))
+    inputs = INPUT_NAMES[: int(family.get("inputs", 2))]
+    if any(g not in GATES for g in gates) or not gates or not 1 <= depth <= 5 or not inputs:
+        random_expression(random.Random(0), family, where)  # raises its error
+    count = len(inputs)
+    for _ in range(depth):
+        count = sum(count ** GATES[g][1] for g in gates)
+    if count > 50 * EXACT_LIMIT:
+        return count
+
+    def trees(level: int):
+        if level == 0:
+            yield from inputs
+            return
+        for g in gates:
+            template, arity = GATES[g]
+            for a in trees(level - 1):
+                for b in (trees(level - 1) if arity == 2 else [""]):
+                    yield template.format(a=a, b=b)
+
+    found = set()
+    for text in trees(depth):
+        counts = [len(re.findall(rf"\b{n}\b", text)) for n in inputs]
+        if min(counts) > 0 and (not family.get("fanout") or max(counts) > 1):
+            found.add(text)
+    return sorted(found)
+
+
+def variant_space(raw: Mapping | None, path: str = "", at_least: int | None = None,
+                  drawn: tuple[int, int] | None = None) -> Space:
+    """How many distinct variants a problem's YAML makes: 1 without random fields; counted exactly where
+    the product of its spec sizes (params, numbers, family expressions) is at most EXACT_LIMIT, each draw
+    checked against the constraints; else that product times the share of draws meeting the constraints,
+    from ``drawn`` = (accepted, tried) when the caller has drawn (a stress test) or from SAMPLES draws.
+    With ``at_least``, a space that is plainly larger (the product is TRIES times it: a problem that
+    rejects more often than that could not be drawn) is not sampled."""
+    if raw is None or not is_random(raw):
+        return Space(1)
+    from .bank import _constraints, judge
+
+    pid = str(raw.get("id"))
+    constraints = _constraints(raw, path)
+    plain = {k: v for k, v in raw.items() if k != "family"}
+    script = _Script()
+    concretize(plain, script)
+    sizes = script.sizes
+    family = _family_expressions(raw["family"], f"problem '{pid}': family") if "family" in raw else [None]
+    product = len(family) if isinstance(family, list) else family
+    for n in sizes:
+        product *= n
+    if at_least is not None and product >= at_least * TRIES:
+        return Space(product, exact=False)
+    if product <= EXACT_LIMIT and isinstance(family, list):
+        import itertools
+
+        seen = set()
+        for choices in itertools.product(*(range(n) for n in sizes)):
+            base = concretize(plain, _Script(choices))
+            for expression in family:
+                concrete = base if expression is None else {**base, "expression": expression}
+                if judge(concrete, path, 0, constraints)[1] is None:
+                    seen.add(repr(sorted((k, repr(v)) for k, v in concrete.items())))
+        return Space(len(seen))
+    if drawn is None:
+        rng = rng_for("variant space", "", pid)
+        accepted = sum(judge(concretize(raw, rng), path, 0, constraints)[1] is None for _ in range(SAMPLES))
+        drawn = (accepted, SAMPLES)
+    accepted, tried = drawn
+    return Space(product * max(accepted, 0.5) / max(tried, 1), exact=False)
+
+
+def too_few_variants(problems, n: int) -> list[str]:
+    """A warning for each problem that makes fewer than ``n`` distinct variants (a class of n students, or
+    n variants exported): "only 12 distinct variants of v-multivariate (20 asked)"; a problem without
+    random fields makes 1."""
+    messages = []
+    for problem in problems:
+        space = variant_space(problem.raw, problem.file, at_least=n)
+        if space < n:
+            why = " (it draws nothing at random)" if problem.raw is None else f" ({n} asked)"
+            messages.append(f"only {space} distinct variant{'' if space == 1 else 's'} of {problem.id}{why}")
+    return messages
