@@ -327,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--jobs", type=int, metavar="N",
                    help="with --variants/--roster: build the students in N processes (default: one per core)")
     w.add_argument("--combined", action="store_true",
-                   help="with --variants/--roster: also worksheets.pdf, solutions.pdf and answers.pdf, every "
-                   "student in order from a new page, for printing (implies --pdf)")
+                   help="with --variants/--roster: DIR/worksheets.pdf, solutions.pdf and answers.pdf, every "
+                   "student in order from a new page, for printing (each student's own PDFs only with --pdf)")
     w.set_defaults(func=cmd_worksheet)
 
     c = sub.add_parser(

@@ -24,7 +24,7 @@ from ..errors import SymgradError
 from ..printing import tex_text
 from .bank import Problem, variant
 from .keys import Key, key_line, problem_keys
-from .render import DEFAULT_TITLE, build_pdf, preamble, preamble_format, remove_format, render_views, warn
+from .render import BEGIN, DEFAULT_TITLE, END, build_pdf, preamble, preamble_format, remove_format, render_views, warn
 from .views import view
 
 
@@ -60,14 +60,14 @@ def build(problems: list[Problem], ids: Iterable[str], seed: int, out: Path, *, 
     """Each student's documents and the class's key file; the same arguments give byte-identical files,
     whatever ``jobs`` is.
 
-    Students are built in ``jobs`` processes (default: one per core), then their PDFs (``pdf``), TeX
-    starting from a format of the documents' shared preamble (``precompile``). ``combined`` also writes
-    one class PDF per document (``COMBINED``: every student's in order, each from a new page) and
-    implies ``pdf``. ``times``, when given, gets each stage's seconds: draw, views and tex summed
-    over the students, students, format, pdf and combined as they took on the clock.
+    Students are built in ``jobs`` processes (default: one per core; the first student here, so that
+    the workers start with what it cached), then their PDFs (``pdf``), TeX starting from a format of
+    the documents' shared preamble (``precompile``). ``combined`` writes one class PDF per document
+    (``COMBINED``: every student's in order, each from a new page numbered 1), whether or not the
+    students' own PDFs are built. ``times``, when given, gets each stage's seconds: draw, views and
+    tex summed over the students; students, format, pdf and combined as they took on the clock.
     """
     ids = list(ids)
-    pdf = pdf or combined
     if combined and not shutil.which("pdfunite"):
         raise SymgradError(f"--combined needs pdfunite: {UNITE_INSTALL}")
     out.mkdir(parents=True, exist_ok=True)
@@ -77,21 +77,24 @@ def build(problems: list[Problem], ids: Iterable[str], seed: int, out: Path, *, 
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids) or 1))
     with _workers(jobs, problems) as run:
         start = time.perf_counter()
-        students = run(_student, [(student, seed, title, out) for student in ids])
+        tasks = [(student, seed, title, out) for student in ids]
+        students = run(_student, tasks[:1], here=True) + run(_student, tasks[1:])
         times["students"] = time.perf_counter() - start
         for _, _, spent in students:
             for stage, seconds in spent.items():
                 times[stage] += seconds
         tex = [path for paths, _, _ in students for path in paths]
         pdfs: dict[Path, Path] = {}
-        if pdf and tex:
+        fmt = None
+        if (pdf or combined) and tex:
             start = time.perf_counter()
             first = tex[0].read_text(encoding="utf-8")
             fmt = preamble_format(out, first) if precompile else None
             times["format"] = time.perf_counter() - start
-            try:
+        try:
+            if pdf:
                 start = time.perf_counter()
-                shared = preamble(first)
+                shared = preamble(first) if tex else None
                 tasks = [(path, fmt if fmt and preamble(path.read_text(encoding="utf-8")) == shared else None)
                          for path in tex]
                 for path, (made, problems_found) in zip(tex, run(_pdf, tasks)):
@@ -99,21 +102,20 @@ def build(problems: list[Problem], ids: Iterable[str], seed: int, out: Path, *, 
                     for problem in problems_found:
                         warn(problem)
                 times["pdf"] = time.perf_counter() - start
-            finally:
-                if fmt is not None:
-                    remove_format(fmt)
-        written: list[Path] = []
-        for path in tex:
-            written += [path, pdfs[path]] if path in pdfs else [path]
-        key_file = out / "key.jsonl"
-        key_file.write_text("\n".join(line for _, lines, _ in students for line in lines) + "\n", encoding="utf-8")
-        written.append(key_file)
-        if combined:
-            start = time.perf_counter()
-            tasks = [([out / student / f"{name}.pdf" for student in ids], out / target)
-                     for name, target in COMBINED.items()]
-            written += run(_unite, tasks)
-            times["combined"] = time.perf_counter() - start
+            written: list[Path] = []
+            for path in tex:
+                written += [path, pdfs[path]] if path in pdfs else [path]
+            key_file = out / "key.jsonl"
+            key_file.write_text("\n".join(line for _, lines, _ in students for line in lines) + "\n",
+                                encoding="utf-8")
+            written.append(key_file)
+            if combined:
+                start = time.perf_counter()
+                written += _combine(out, ids, fmt, jobs, run, report=not pdf)
+                times["combined"] = time.perf_counter() - start
+        finally:
+            if fmt is not None:
+                remove_format(fmt)
     return written
 
 
@@ -127,20 +129,35 @@ def _set_problems(problems: list[Problem]) -> None:
 
 @contextmanager
 def _workers(jobs: int, problems: list[Problem]):
-    """run(function, argument tuples) -> their results in order: here (jobs=1) or in a pool of jobs
-    processes (forked where the system can, so each starts with the bank and the modules loaded)."""
-    if jobs == 1:
-        previous = _PROBLEMS
-        _set_problems(problems)
+    """run(function, argument tuples, here=False) -> their results in order: in this process (jobs=1,
+    or here) or in a pool of jobs processes, forked where the system can on the first use, so each
+    starts with the bank, the modules and what this process has cached."""
+    previous = _PROBLEMS
+    _set_problems(problems)
+    try:
+        if jobs == 1:
+            yield lambda function, tasks, here=False: [function(*task) for task in tasks]
+            return
+        pool = None
+
+        def run(function, tasks, here=False):
+            nonlocal pool
+            if here or not tasks:
+                return [function(*task) for task in tasks]
+            if pool is None:  # forked now, with what the work here has cached
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("fork" if "fork" in methods else None)
+                pool = context.Pool(jobs, initializer=_set_problems, initargs=(problems,))
+            return pool.starmap(function, tasks, chunksize=1)
+
         try:
-            yield lambda function, tasks: [function(*task) for task in tasks]
+            yield run
         finally:
-            _set_problems(previous)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(jobs, initializer=_set_problems, initargs=(problems,)) as pool:
-        yield lambda function, tasks: pool.starmap(function, tasks, chunksize=1)
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+    finally:
+        _set_problems(previous)
 
 
 def _student(student: str, seed: int, title: str | None, out: Path) -> tuple[list[Path], list[str], dict]:
@@ -172,8 +189,48 @@ def _pdf(tex: Path, fmt: Path | None) -> tuple[Path, list[str]]:
     return build_pdf(tex, found.append, fmt), found
 
 
+CHUNK = 50  # students in one TeX run of a class PDF
+# between two students of a class PDF: a new page, numbered 1, and footnotes numbered from 1 again
+NEXT_STUDENT = "\\clearpage\n\\setcounter{page}{1}\\setcounter{footnote}{0}\n"
+
+
+def _combine(out: Path, ids: list[str], fmt: Path | None, jobs: int, run, report: bool) -> list[Path]:
+    """The class PDFs (COMBINED): each document's students in chunks of at most CHUNK, every chunk one
+    .tex (the shared preamble, then each student's document from a new page) compiled in parallel,
+    and the chunks joined with pdfunite. ``report``: print the layout problems TeX finds."""
+    folder = out / ".combined"
+    folder.mkdir(exist_ok=True)
+    size = max(1, min(CHUNK, -(-len(ids) // (2 * jobs))))
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    tasks, parts = [], {}
+    for name in ("solutions", "worksheet", "answers"):  # the longest first, so the cores finish together
+        parts[name] = []
+        for number, chunk in enumerate(chunks, start=1):
+            texts = [(out / student / f"{name}.tex").read_text(encoding="utf-8") for student in chunk]
+            head = preamble(texts[0])
+            bodies = []
+            for student, text in zip(chunk, texts):
+                if head is None or preamble(text) != head or text.count(END) != 1:
+                    raise SymgradError(f"{out / student / name}.tex: cannot join it to the class's {name}")
+                bodies.append(text[len(head) + len(BEGIN):text.index(END)].lstrip("\n"))
+            path = folder / f"{name}-{number:03d}.tex"
+            path.write_text(f"{head}{BEGIN}\n{NEXT_STUDENT.join(bodies)}{END}\n", encoding="utf-8")
+            tasks.append((path, fmt))
+            parts[name].append(path.with_suffix(".pdf"))
+    try:
+        for _, problems_found in run(_pdf, tasks):
+            for problem in problems_found if report else ():
+                warn(problem)
+        return run(_unite, [(parts[name], out / target) for name, target in COMBINED.items()])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _unite(pdfs: list[Path], target: Path) -> Path:
     """One PDF of ``pdfs`` in order, each starting on a new page as it did."""
+    if len(pdfs) == 1:
+        shutil.copyfile(pdfs[0], target)
+        return target
     result = subprocess.run(["pdfunite", *map(str, pdfs), str(target)], capture_output=True, text=True,
                             errors="replace", stdin=subprocess.DEVNULL, timeout=600)
     if result.returncode != 0:

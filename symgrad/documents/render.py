@@ -256,7 +256,7 @@ def _build_pdf(tex: Path, report: Callable[[str], None] | None, fmt: Path | None
 
 
 AUXILIARY = (".aux", ".fls", ".fdb_latexmk", ".out", ".toc")
-BEGIN = "\\begin{document}"
+BEGIN, END = "\\begin{document}", "\\end{document}"
 # After the dumped preamble, \documentclass skips a document's own preamble (the same text, which the
 # format has already read) up to its \begin: the .tex files stay complete documents without the format.
 SKIP_PREAMBLE = "\\makeatletter\n\\long\\def\\documentclass#1\\begin#2{\\begin{#2}}\n\\makeatother\n"
@@ -265,7 +265,7 @@ SKIP_PREAMBLE = "\\makeatletter\n\\long\\def\\documentclass#1\\begin#2{\\begin{#
 def preamble(text: str) -> str | None:
     """The preamble of a document: everything before its \\begin{document}, which it must not use."""
     head, found, _ = text.partition(BEGIN)
-    return head if found and "\\begin" not in head else None
+    return head if found and "\\begin{" not in head else None
 
 
 def preamble_format(folder: Path, text: str) -> Path | None:
