@@ -229,13 +229,19 @@ KINKED = {f.name for f in FUNCTION_ROWS if f.kinks}
 
 
 def _saturated_gate(solution) -> str | None:
-    """A sigmoid or tanh gate of a staged computation whose argument sits where it is saturated (the same
-    rule as a network's layer): every gradient through it is close to 0."""
-    for st in solution.graph.stages:
-        saturation = _saturation(st.op) if len(st.args) == 1 else None
-        arg = solution.value(st.args[0]) if saturation else None
-        if arg is not None and saturation[0](arg.approx) < saturation[1]:
-            return f"the {st.op} gate {st.name} is saturated ({st.args[0]} = {format(float(arg.approx), '.3g')})"
+    """A sigmoid or tanh of a staged computation whose argument sits where it is saturated (the same rule
+    as a network's layer), at any granularity: every gradient through it is close to 0."""
+    g = solution.graph
+    at = {g.symbols[n]: solution.value(n).exact if solution.value(n).exact is not None else solution.value(n).approx
+          for n in g.inputs}
+    for call in sorted(g.source.atoms(sympy.Function), key=sympy.default_sort_key):
+        name = getattr(call.func, "__name__", "")
+        saturation = _saturation(name) if len(call.args) == 1 else None
+        if saturation is None:
+            continue
+        z = float(call.args[0].xreplace(at))
+        if saturation[0](z) < saturation[1]:
+            return f"the {name} of {call.args[0]} is saturated (its argument is {z:.3g})"
     return None
 
 
@@ -365,7 +371,8 @@ def variant_space(raw: Mapping | None, path: str = "", at_least: int | None = No
     checked against the constraints; else that product times the share of draws meeting the constraints,
     from ``drawn`` = (accepted, tried) when the caller has drawn (a stress test) or from SAMPLES draws.
     With ``at_least``, a space that is plainly larger (the product is TRIES times it: a problem that
-    rejects more often than that could not be drawn) is not sampled."""
+    rejects more often than that could not be drawn) is not sampled, and sampling stops once the space
+    is known to hold at least that many."""
     if raw is None or not is_random(raw):
         return Space(1)
     from .bank import _constraints, judge
@@ -395,8 +402,13 @@ def variant_space(raw: Mapping | None, path: str = "", at_least: int | None = No
         return Space(len(seen))
     if drawn is None:
         rng = rng_for("variant space", "", pid)
-        accepted = sum(judge(concretize(raw, rng), path, 0, constraints)[1] is None for _ in range(SAMPLES))
-        drawn = (accepted, SAMPLES)
+        accepted = tried = 0
+        while tried < SAMPLES:
+            accepted += judge(concretize(raw, rng), path, 0, constraints)[1] is None
+            tried += 1
+            if at_least is not None and product * accepted >= at_least * SAMPLES:
+                break  # at least at_least even if every draw still to come failed
+        drawn = (accepted, tried)
     accepted, tried = drawn
     return Space(product * max(accepted, 0.5) / max(tried, 1), exact=False)
 
