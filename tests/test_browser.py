@@ -22,6 +22,21 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _wait_until_up(url: str, seconds: float = 120) -> None:
+    """The server answers once its checkers have loaded the bank (seconds on a busy machine)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url + "api/problems", timeout=5)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server at {url} did not answer within {seconds} s") from None
+            time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -30,7 +45,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    import httpx
 
     port = _free_port()
     db = tmp_path_factory.mktemp("browser") / "attempts.sqlite"
@@ -38,12 +52,7 @@ def url(tmp_path_factory):
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(base + "/api/problems", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    _wait_until_up(base + "/")
     yield base
     server.terminate()
     server.wait(10)

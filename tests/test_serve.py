@@ -186,6 +186,21 @@ def test_each_student_practises_their_own_variant(tmp_path):
         assert check("zed").status_code == 404
 
 
+def _wait_until_up(url: str, seconds: float = 120) -> None:
+    """The server answers once its checkers have loaded the bank (seconds on a busy machine)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url + "api/problems", timeout=5)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server at {url} did not answer within {seconds} s") from None
+            time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -203,12 +218,7 @@ def test_a_killed_server_loses_no_attempt(tmp_path):
         url = server.stdout.readline().split()[-1]
         assert url == f"http://127.0.0.1:{port}/"
         assert server.stdout.readline().startswith("teacher's page:   http://127.0.0.1:")
-        for _ in range(100):
-            try:
-                httpx.get(url + "api/problems", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        _wait_until_up(url)
         answered = 0
         for i in range(25):
             r = httpx.post(url + "api/check", json={"problem": "staged-xyz", "part": "grad.x", "answer": str(i),
