@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from symgrad.check import check
+from symgrad.check import Context, Tolerance, check
 from symgrad.documents.bank import BankError, load_bank, load_text, variant
 from symgrad.documents.distractors import distractors
 from symgrad.documents.keys import problem_keys
@@ -125,11 +125,15 @@ def test_keyed_grading_against_each_students_own_variant(tmp_path):
     r = symgrad("grade", "--key", str(key_file), str(tmp_path / "shifted.csv"), "--out", str(tmp_path / "r.csv"))
     assert r.returncode == 0, r.stderr
     numbers = {(k["student"], k["problem"], k["part"]) for k in lines if "network" not in k and "numbers" in k}
+    rounded = {(k["student"], k["problem"], k["part"]): k["decimals"] for k in lines if "decimals" in k}
     assert numbers, "the network variant keys its instance's numbers per student"
     for row in csv.DictReader((tmp_path / "r.csv").open()):
         key = (row["student"], row["problem"], row["part"])
         if key in numbers:  # a neighbour's numbers are another instance's
             same_key = check_numbers(read_array(own[key]), shifted[key]).verdict == "correct"
+        elif key in rounded:  # two decimals: a neighbour's number within 0.005 of one's own passes
+            same_key = check(own[key], shifted[key], Context((), tolerance=Tolerance(decimals=rounded[key]))).verdict \
+                == "correct"
         else:
             same_key = check(own[key], shifted[key]).verdict == "correct"
         assert (row["verdict"] == "correct") == same_key, row
