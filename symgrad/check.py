@@ -34,6 +34,7 @@ from sympy import Expr, Symbol
 
 from .errors import SymgradError
 from .evaluate import NotReal, TooLarge, Undefined, Unsupported, evaluate, evaluate_scaled
+from .functions import sigmoid
 from .gates import FUNCTIONS as FUNCTION_ROWS
 from .parsing import symbol
 from .parsing.limits import Limits
@@ -229,19 +230,29 @@ KINKS: dict[type, tuple[Expr, ...]] = {f.cls: f.kinks for f in FUNCTION_ROWS if 
 def _kinks(exprs: Sequence[Expr]) -> list[Expr]:
     """The expressions whose sign changes where a function has a kink (its row's kinks), where max or min
     switch arguments, where Heaviside jumps, or where a Piecewise changes branch."""
+    return list(dict.fromkeys(k for e in exprs for k in _kinks_of(e)))
+
+
+def _kinks_of(e: Expr) -> list[Expr]:
+    """_kinks of one expression, before duplicates are dropped."""
     found: list[Expr] = []
-    for e in exprs:
-        for node in sympy.preorder_traversal(e):
-            if type(node) in KINKS:
-                found += [node.args[0] - k for k in KINKS[type(node)]]
-            elif isinstance(node, sympy.Heaviside):
-                found.append(node.args[0])
-            elif isinstance(node, (sympy.Max, sympy.Min)):
-                args = node.args
-                found += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
-            elif isinstance(node, sympy.Piecewise):  # elu'(u), leaky_relu'(u): a jump where a condition turns
-                found += [c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.core.relational.Relational)]
-    return list(dict.fromkeys(k for k in found if k.free_symbols))
+    for node in sympy.preorder_traversal(e):
+        if type(node) in KINKS:
+            found += [node.args[0] - k for k in KINKS[type(node)]]
+        elif isinstance(node, sympy.Heaviside):
+            found.append(node.args[0])
+        elif isinstance(node, (sympy.Max, sympy.Min)):
+            args = node.args
+            found += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+        elif isinstance(node, sympy.Piecewise):  # elu'(u), leaky_relu'(u): a jump where a condition turns
+            found += [c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.core.relational.Relational)]
+    return [k for k in found if k.free_symbols]
+
+
+@lru_cache(maxsize=1024)
+def _key_kinks(key: Expr) -> tuple[Expr, ...]:
+    """_kinks_of the key, worked out once per key."""
+    return tuple(_kinks_of(key))
 
 
 @dataclass(frozen=True)
@@ -548,12 +559,44 @@ def _mistakes(f: Expr, x: Symbol) -> tuple[tuple[str, str, Expr], ...]:
     return tuple(candidates)
 
 
-def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dict, mpmath.mpf]]) -> tuple[str, str]:
-    """(diagnosis, message) for an answer that differs from the key."""
-    values = []
-    for point, k in samples:
+# Functions smooth wherever they have a real value: an answer made of these alone has a derivative
+# that a central difference approximates (see _slope_differs).
+_SMOOTH = (sympy.Add, sympy.Mul, sympy.Pow, sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan, sympy.sinh,
+           sympy.cosh, sympy.tanh, sigmoid)
+
+
+def _slope_differs(answer: Expr, x: Symbol, point: dict, f: mpmath.mpf) -> bool:
+    """Whether the answer's derivative along x at ``point`` surely differs from ``f`` (the function's
+    value there), by a central difference at 100 digits with a step of 10^-30 (error about 10^-60), so
+    that the symbolic derivative of the antiderivative test is taken only for an answer that may be
+    one. False (take it) for an answer with a kink or a jump, or one with no value beside the point,
+    or where the difference is within 10^-6 of f or lost in rounding."""
+    if x not in point or any(not isinstance(node, _SMOOTH) for node in sympy.preorder_traversal(answer)
+                             if node.args):
+        return False
+    with mpmath.workdps(100):
+        step = mpmath.mpf("1e-30")
+        try:
+            high, big_high = evaluate_scaled(answer, {**point, x: point[x] + step})
+            low, big_low = evaluate_scaled(answer, {**point, x: point[x] - step})
+        except Undefined:
+            return False
+        slope = (high - low) / (2 * step)
+        noise = max(big_high, big_low) * mpmath.mpf("1e-80") / step
+        gap = abs(slope - f)
+        return gap > mpmath.mpf("1e-6") * (abs(slope) + abs(f)) + mpmath.mpf("1e-20") and gap > 1e6 * noise
+
+
+def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dict, mpmath.mpf]],
+              at: _KeyPoints | None = None) -> tuple[str, str]:
+    """(diagnosis, message) for an answer that differs from the key. The key side's values at the
+    points (``at``, whose points ``samples`` are) are shared by every answer to the key."""
+    at = at or _KeyPoints(tuple(samples), _Misses())
+    values, where = [], []
+    for index, (point, k) in enumerate(samples):
         try:
             values.append((point, _at(answer, point), k))
+            where.append(index)
         except (TooLarge, Unsupported):
             continue
         except Undefined as err:
@@ -567,7 +610,7 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
         candidates = _mistakes(context.function, symbol(context.wrt))
     for name, message, candidate in candidates:
         try:
-            if all(_agrees(a, evaluate(candidate, point)) for point, a, _ in values):
+            if all(_agrees(a, at.value(candidate, i)) for i, (_, a, _) in zip(where, values)):
                 return name, message
         except Undefined:
             continue
@@ -577,9 +620,10 @@ def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dic
     if context.function is not None and context.wrt is not None:
         f, x = context.function, symbol(context.wrt)
         try:  # an antiderivative: the answer's derivative is the function
-            slope = sympy.diff(answer, x)
-            if all(_agrees(evaluate(slope, point), evaluate(f, point)) for point, _, _ in values):
-                return "antiderivative", "this is an antiderivative: differentiate, do not integrate"
+            if values and not _slope_differs(answer, x, values[0][0], at.value(f, where[0])):
+                slope = sympy.diff(answer, x)
+                if all(_agrees(evaluate(slope, point), at.value(f, i)) for i, (point, _, _) in zip(where, values)):
+                    return "antiderivative", "this is an antiderivative: differentiate, do not integrate"
         except Undefined:
             pass
     differences = [(p, a, k) for p, a, k in values if not _agrees(a, k)]
@@ -653,10 +697,22 @@ def _shown_key(key: Expr, key_text: str) -> str:
     return f" {shown}" if len(shown) <= 40 else ""
 
 
+@lru_cache(maxsize=1024)
+def _key_number(key: Expr) -> mpmath.mpf | Undefined:
+    """A number key's value (see _ladder), or why it has none: worked out once per key."""
+    try:
+        return _ladder([key])[1][0]
+    except Undefined as err:
+        return err
+
+
 def _number_key(key: Expr, key_text: str, reading: Reading) -> mpmath.mpf | Verdict:
     """A number key's value, or the verdict when it has none: not real or undefined is the key's fault."""
     try:
-        return _ladder([key])[1][0]
+        value = _key_number(key)
+        if isinstance(value, Undefined):
+            raise value
+        return value
     except NotReal as err:
         it = "" if err.value is None else f" (it is {_show(err.value)})"
         return Verdict("invalid", f"the key{_shown_key(key, key_text)} is not a real number{it}", None, reading)
@@ -673,7 +729,14 @@ def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading, decima
     k = _number_key(key, key_text, reading)
     if isinstance(k, Verdict):
         return k
+    tolerance = context.tolerance
+    approximate = decimal or tolerance != Tolerance() or _has_float(key)
     difference = key - answer  # SymPy cancels the terms the two share: the difference is evaluated as such
+    if approximate and (answer.is_Float or answer.is_Rational):
+        # a number typed as such, compared within the tolerance: its value is exact, the key's is known
+        with mpmath.workdps(EXACT_DIGITS[1]):
+            a = mpmath.mpf(answer._mpf_) if answer.is_Float else mpmath.mpf(answer.p) / answer.q
+        return _within(a, k, answer, key, tolerance, reading, decimal)
     try:
         digits, (k, a, gap) = _ladder([key, answer, difference])
     except (TooLarge, Unsupported) as err:
@@ -681,23 +744,14 @@ def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading, decima
     except Undefined as err:
         diagnosis, message = _no_value(err, {}, k)
         return Verdict("incorrect", message, diagnosis, reading)
-    tolerance = context.tolerance
-    approximate = decimal or tolerance != Tolerance() or key.has(sympy.Float)
-    if approximate and abs(a - k) <= tolerance.allows(k):
-        return Verdict("correct", _close_enough(a, k, key, tolerance, decimal), None, reading)
-    if not approximate and (difference == 0 if difference.is_Rational else gap == 0):
+    if approximate:
+        return _within(a, k, answer, key, tolerance, reading, decimal)
+    if difference == 0 if difference.is_Rational else gap == 0:
         return Verdict("correct", "correct" if difference == 0 else
                        f"correct (equal to the key in {digits}-digit arithmetic)", None, reading)
-    close = tolerance.allows(k) if approximate else mpmath.mpf(10) ** (20 - digits) * abs(k)
-    if k != 0 and abs(a + k) <= close:
-        return Verdict("incorrect", "the sign is wrong", "sign error", reading)
-    if k != 0 and a != 0 and abs(a / k - mpmath.nint(a / k)) < 1e-9 and mpmath.nint(a / k) not in (0, 1):
-        return Verdict("incorrect", f"off by a factor of {_show(mpmath.nint(a / k))}", "constant factor", reading)
-    if approximate:
-        hint = "" if tolerance.decimals or tolerance.sigfigs else \
-            " (no rounding is allowed here; a problem can allow decimals or significant figures)"
-        return Verdict("incorrect", f"your answer is {_show(a, 10)} but the key is {_show(k, 10)}{hint}",
-                       "differs", reading)
+    wrong = _sign_or_factor(a, k, mpmath.mpf(10) ** (20 - digits) * abs(k), reading)
+    if wrong is not None:
+        return wrong
     shown_a, shown_k = _text(answer), _text(key)
     if max(len(shown_a), len(shown_k)) > 30:
         shown_a, shown_k = _two_numbers(a, k)
@@ -705,6 +759,34 @@ def _numeric(answer: Expr, key: Expr, context: Context, reading: Reading, decima
     by = _text(abs(difference)) if difference.is_Rational and len(_text(difference)) <= 30 else _show(abs(gap), 3)
     return Verdict("incorrect", f"your answer is {shown_a} but the key is {shown_k}"
                    + (f": they differ by {by}" if near else ""), "differs", reading)
+
+
+def _sign_or_factor(a: mpmath.mpf, k: mpmath.mpf, close: mpmath.mpf, reading: Reading) -> Verdict | None:
+    """The verdict on a number that is the key's negative (within ``close``) or a whole multiple of it."""
+    if k != 0 and abs(a + k) <= close:
+        return Verdict("incorrect", "the sign is wrong", "sign error", reading)
+    if k != 0 and a != 0 and abs(a / k - mpmath.nint(a / k)) < 1e-9 and mpmath.nint(a / k) not in (0, 1):
+        return Verdict("incorrect", f"off by a factor of {_show(mpmath.nint(a / k))}", "constant factor", reading)
+    return None
+
+
+def _within(a: mpmath.mpf, k: mpmath.mpf, answer: Expr, key: Expr, tolerance: Tolerance, reading: Reading,
+            decimal: bool) -> Verdict:
+    """The verdict on a number compared with a number key within the tolerance."""
+    if abs(a - k) <= tolerance.allows(k):
+        return Verdict("correct", _close_enough(a, k, key, tolerance, decimal), None, reading)
+    wrong = _sign_or_factor(a, k, tolerance.allows(k), reading)
+    if wrong is not None:
+        return wrong
+    hint = "" if tolerance.decimals or tolerance.sigfigs else \
+        " (no rounding is allowed here; a problem can allow decimals or significant figures)"
+    return Verdict("incorrect", f"your answer is {_show(a, 10)} but the key is {_show(k, 10)}{hint}",
+                   "differs", reading)
+
+
+@lru_cache(maxsize=1024)
+def _has_float(key: Expr) -> bool:
+    return key.has(sympy.Float)
 
 
 def _close_enough(a: mpmath.mpf, k: mpmath.mpf, key: Expr, tolerance: Tolerance, decimal: bool) -> str:
@@ -721,9 +803,23 @@ def _close_enough(a: mpmath.mpf, k: mpmath.mpf, key: Expr, tolerance: Tolerance,
     return f"correct to {digits} significant digits; the exact value is {exact} (your answer was taken as a decimal)"
 
 
-def _read_key(expected: str, context: Context) -> Expr:
-    """A key is read once however many answers are checked against it."""
+def _read_key(expected: str | Expr, context: Context) -> Expr:
+    """A key is read once however many answers are checked against it (a SymPy key has its
+    intermediate names replaced by their definitions once)."""
+    if not isinstance(expected, str):
+        return _key_expr(expected, tuple(context.definitions.items())) if context.definitions else expected
     return _read_key_cached(expected, context.variables, tuple(context.definitions.items()))
+
+
+@lru_cache(maxsize=1024)
+def _key_expr(expected: Expr, definitions: tuple) -> Expr:
+    return read_answer(expected, Context((), dict(definitions)))[0]
+
+
+@lru_cache(maxsize=1024)
+def _key_text(expected: str | Expr) -> str:
+    """The key as text, for its seed and messages: printed once per key."""
+    return str(expected)
 
 
 @lru_cache(maxsize=1024)
@@ -731,16 +827,52 @@ def _read_key_cached(expected: str, variables: tuple[str, ...], definitions: tup
     return read_answer(expected, Context(variables, dict(definitions)))[0]
 
 
+class _KeyPoints:
+    """A key's points (with the key's value at each), why the key had no value where it had none, and
+    the values there of what the key side evaluates for a diagnosis (each named mistake, the function
+    differentiated): each worked out when first needed and kept, so the answers to one key share them."""
+
+    def __init__(self, points: tuple[tuple[dict, mpmath.mpf], ...], misses: _Misses):
+        self.points, self.misses = points, misses
+        self._values: dict[tuple[Expr, int], mpmath.mpf | Undefined] = {}
+
+    def value(self, expr: Expr, index: int) -> mpmath.mpf:
+        """evaluate(expr, the index-th point), at DIGITS; raises its Undefined (every time) as evaluate does."""
+        known = self._values.get((expr, index))
+        if known is None:
+            try:
+                with mpmath.workdps(DIGITS):
+                    known = evaluate(expr, self.points[index][0])
+            except Undefined as err:
+                known = err
+            self._values[(expr, index)] = known
+        if isinstance(known, Undefined):
+            raise type(known)(*known.args)
+        return known
+
+
 @lru_cache(maxsize=1024)
 def _samples(key: Expr, variables: tuple[Symbol, ...], positive: bool, kinks: tuple[Expr, ...],
-             seed: int) -> tuple[tuple[tuple[dict, mpmath.mpf], ...], _Misses]:
+             seed: int) -> _KeyPoints:
     """The points for a key (and the kinks in play), computed once per key, and why the key had no
     value where it had none. The sampler's work is bounded by its fixed number of draws; the
     caller's alarm bounds the rest."""
     with mpmath.workdps(DIGITS):
         sampler = _Sampler(key, variables, positive, seed)
         points = tuple(sampler.points(POINTS, kinks))
-        return points, sampler.misses
+        return _KeyPoints(points, sampler.misses)
+
+
+# mpmath's working precision is one setting for the whole process: checks in threads of one process
+# take turns (under the GIL they would anyway), so that none changes it under another.
+ONE_AT_A_TIME = threading.RLock()
+
+
+def clear_key_caches() -> None:
+    """Forget every key side worked out so far (keys read, points, values, named mistakes): for tests
+    that compare a cold check with a warm one."""
+    for cached in (_read_key_cached, _key_expr, _key_text, _key_kinks, _samples, _key_number, _has_float, _mistakes):
+        cached.cache_clear()
 
 
 def check(
@@ -751,16 +883,16 @@ def check(
     context = context or Context()
     unreadable: SymgradError | None = None
     try:
-        with _time_limit(time_limit) as deadline:
+        with ONE_AT_A_TIME, _time_limit(time_limit) as deadline:
             try:
-                key = _read_key(expected, context) if isinstance(expected, str) else read_answer(expected, context)[0]
+                key = _read_key(expected, context)
             except SymgradError as err:
                 unreadable = err
             else:
                 if not context.variables:  # infer the variables from the key
                     context = Context(tuple(sorted(s.name for s in key.free_symbols)), context.definitions,
                                       context.positive, context.function, context.wrt, context.tolerance)
-                return _check(key, answer, context, deadline, str(expected))
+                return _check(key, answer, context, deadline, _key_text(expected))
     except _OutOfTime:
         return Verdict("undecided", f"the check reached its time limit ({time_limit:g} s)")
     except SymgradError as err:
@@ -792,8 +924,9 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
         return _numeric(value, key, context, reading, _typed_a_decimal(answer), key_text)
     with mpmath.workdps(DIGITS):
         seed = _seed(key_text, ",".join(context.variables))
-        found, misses = _samples(key, tuple(variables), context.positive, tuple(_kinks([key, value])), seed)
-        samples = list(found)
+        kinks = tuple(dict.fromkeys((*_key_kinks(key), *_kinks_of(value))))
+        at = _samples(key, tuple(variables), context.positive, kinks, seed)
+        samples, misses = list(at.points), at.misses
         if len(samples) < 3:
             return _too_few_points(key, samples, misses, deadline, reading, key_text)
         compared, skipped = 0, None
@@ -808,7 +941,7 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
                 return Verdict("incorrect", message, diagnosis, reading)
             compared += 1
             if not _agrees(a, k):
-                diagnosis, message = _diagnose(value, key, context, samples)
+                diagnosis, message = _diagnose(value, key, context, samples, at)
                 return Verdict("incorrect", message, diagnosis, reading)
         if skipped is not None:
             point, err = skipped

@@ -2,13 +2,18 @@
 
 Every input row gives exactly one output row (a bad row is ``invalid`` with its reason). Rows
 are written as their chunk finishes, so a run that stops can be resumed: rows already in the
-output file (by their ``row`` number) are skipped. Work is done in chunks by any
-``concurrent.futures.Executor`` (a process pool for --workers, a Dask cluster's executor, ...).
+output file (by their ``row`` number) are skipped; when the run ends the file is put back in input
+order. Work is done in chunks by any ``concurrent.futures.Executor`` (a process pool for --workers, a
+Dask cluster's executor, ...). Each row's key is looked up once, here, and the work is sent grouped by
+key: a chunk carries whole groups of answers to one key with the key itself, so the key side of a
+check (reading it, its points and values there, its named mistakes) is worked out once in the process
+that gets the group, and no worker builds the problem bank.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
@@ -18,11 +23,12 @@ from pathlib import Path
 from .check import Verdict
 from .documents.keys import bank_keys
 from .errors import SymgradError
-from .keyfile import find_key, load_keys, verdict_for
+from .keyfile import Key, find_key, load_keys, verdict_for
 
 COLUMNS = ("student", "problem", "part", "answer")
 OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")
-CHUNK = 25
+CHUNK = 25  # answers a chunk holds at least (whole key groups are packed up to this)
+GROUP = 400  # answers to one key a chunk holds at most (a larger group is split)
 
 
 @dataclass(frozen=True)
@@ -74,9 +80,9 @@ def read_submissions(path: Path) -> list[Submission]:
         return rows
 
 
-def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str | None = None) -> Verdict:
-    """The verdict on one submission (never raises for a bad row): against the bank's key, or with
-    ``key_file`` against this student's own variant."""
+def resolve(submission: Submission, bank: tuple[str, ...] = (), key_file: str | None = None) -> Key | Verdict:
+    """The key a submission is checked against, or the ``invalid`` verdict when it has none: against
+    the bank's key, or with ``key_file`` this student's own variant."""
     if submission.error:
         return Verdict("invalid", submission.error)
     if key_file is not None:
@@ -85,7 +91,7 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
         if key is None:
             return Verdict("invalid", f"the key has no part '{submission.part}' of problem '{submission.problem}' "
                                       f"for student '{submission.student}'")
-        return verdict_for(key, submission.answer)
+        return key
     keys = bank_keys(bank)
     problem = keys.get(submission.problem.strip())
     if problem is None:
@@ -94,20 +100,78 @@ def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str 
     if key is None:
         return Verdict("invalid", f"problem '{submission.problem}' has no part '{submission.part}' "
                                   f"(parts: {', '.join(problem)})")
-    return verdict_for(key, submission.answer)
+    return key
+
+
+def grade_one(submission: Submission, bank: tuple[str, ...] = (), key_file: str | None = None) -> Verdict:
+    """The verdict on one submission (never raises for a bad row): against the bank's key, or with
+    ``key_file`` against this student's own variant."""
+    key = resolve(submission, bank, key_file)
+    return key if isinstance(key, Verdict) else verdict_for(key, submission.answer)
+
+
+def _safely(check, *args):
+    try:
+        return check(*args)
+    except Exception as err:  # noqa: BLE001 - one bad row never stops a batch
+        return Verdict("undecided", f"the check failed: {type(err).__name__}: {err}")
 
 
 def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = (),
                 key_file: str | None = None) -> list[tuple[Submission, Verdict]]:
-    """Grade a list of submissions in this process (the unit of work sent to an executor)."""
-    out = []
-    for s in chunk:
-        try:
-            verdict = grade_one(s, bank, key_file)
-        except Exception as err:  # noqa: BLE001 - one bad row never stops a batch
-            verdict = Verdict("undecided", f"the check failed: {type(err).__name__}: {err}")
-        out.append((s, verdict))
-    return out
+    """Grade a list of submissions in this process, each looked up in the bank or the key file."""
+    return [(s, _safely(grade_one, s, bank, key_file)) for s in chunk]
+
+
+def grade_keyed(chunk: list[tuple[Key, list[Submission]]]) -> list[tuple[Submission, Verdict]]:
+    """Grade groups of submissions, each with the key they answer (the unit of work sent to an
+    executor: the keys travel with the work, so a worker needs neither the bank nor the key file)."""
+    return [(s, _safely(verdict_for, key, s.answer)) for key, group in chunk for s in group]
+
+
+def _key_id(s: Submission, key_file: str | None) -> tuple[str, ...]:
+    """What names a key: (problem, part) in the bank, (student, problem, part) in a key file."""
+    where = (s.problem.strip(), s.part.strip())
+    return where if key_file is None else (s.student.strip(), *where)
+
+
+def plan(submissions: list[Submission], bank: tuple[str, ...] = (), key_file: str | None = None
+         ) -> tuple[list[tuple[Submission, Verdict]], list[list[tuple[Key, list[Submission]]]]]:
+    """(the rows decided without a check, the chunks of work): each row's key is looked up once per
+    key; the answers to one key go together, in input order, keys in order of first appearance; a
+    chunk holds whole groups until it has CHUNK answers, and a group of more than GROUP answers is
+    split into pieces of GROUP."""
+    decided: list[tuple[Submission, Verdict]] = []
+    groups: dict[tuple[str, ...], tuple[Key, list[Submission]]] = {}
+    found: dict[tuple[str, ...], Key] = {}
+    for s in submissions:
+        ident = _key_id(s, key_file)
+        key = found.get(ident) if not s.error else None
+        if key is None:
+            key = _safely(resolve, s, bank, key_file)
+            if isinstance(key, Key):  # a verdict is not kept: its message quotes the row as written
+                found[ident] = key
+        if isinstance(key, Verdict):
+            decided.append((s, key))
+        else:
+            groups.setdefault(ident, (key, []))[1].append(s)
+    chunks: list[list[tuple[Key, list[Submission]]]] = []
+    current: list[tuple[Key, list[Submission]]] = []
+    size = 0
+    for key, group in groups.values():
+        for start in range(0, len(group), GROUP):
+            piece = group[start:start + GROUP]
+            if current and size + len(piece) > GROUP:
+                chunks.append(current)
+                current, size = [], 0
+            current.append((key, piece))
+            size += len(piece)
+            if size >= CHUNK:
+                chunks.append(current)
+                current, size = [], 0
+    if current:
+        chunks.append(current)
+    return decided, chunks
 
 
 def _row(s: Submission, v: Verdict) -> list[str]:
@@ -133,8 +197,11 @@ def grade(
     executor: Executor | None = None,
     progress: bool | None = None,
     key_file: str | Path | None = None,
+    group: bool = True,
 ) -> Path:
-    """Grade into ``out`` (CSV, appended row by row; rows already there are skipped), then write totals.
+    """Grade into ``out`` (CSV, appended chunk by chunk; rows already there are skipped), put its rows
+    in input order, then write totals. ``group=False`` sends the rows in input order, each worker
+    looking its keys up (the path before grouping, for comparison).
 
     Returns the path of the per-student totals CSV written beside ``out``.
     """
@@ -146,7 +213,9 @@ def grade(
         load_keys(key_file)
     done = _done_rows(out)
     todo = [s for s in submissions if s.row not in done]
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    decided, chunks = plan(todo, bank, key_file) if group else ([], [])
+    if not group:  # the path before grouping: chunks of CHUNK rows in input order, keys found by the worker
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     new_file = not out.exists() or out.stat().st_size == 0
     show = sys.stderr.isatty() if progress is None else progress
     bar = _progress(len(todo), show, initial=len(submissions) - len(todo), total=len(submissions))
@@ -154,19 +223,46 @@ def grade(
         writer = csv.writer(handle)
         if new_file:
             writer.writerow(OUTPUT)
-            handle.flush()
+        for s, v in decided:
+            writer.writerow(_row(s, v))
+        handle.flush()
+        bar.update(len(decided))
+        work = grade_keyed if group else grade_chunk
+        extra = () if group else ([bank] * len(chunks), [key_file] * len(chunks))
         results: Iterator[list[tuple[Submission, Verdict]]]
         if executor is None:
-            results = (grade_chunk(c, bank, key_file) for c in chunks)
+            results = (work(*args) for args in zip(chunks, *extra))
         else:
-            results = executor.map(grade_chunk, chunks, [bank] * len(chunks), [key_file] * len(chunks))
+            results = executor.map(work, chunks, *extra)
         for graded in results:
             for s, v in graded:
                 writer.writerow(_row(s, v))
             handle.flush()
             bar.update(len(graded))
     bar.close()
+    _in_input_order(out)
     return write_totals(out)
+
+
+def _in_input_order(out: Path) -> None:
+    """Rewrite ``out`` with its rows by row number (they were written as their chunk finished); the
+    new file replaces the old in one step, so a stop here loses nothing."""
+    with out.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        body = list(reader)
+    if header is None:
+        return
+    number = header.index("row") if "row" in header else 0
+    ordered = sorted(body, key=lambda r: int(r[number]) if len(r) > number and r[number].isdigit() else -1)
+    if ordered == body:
+        return
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    with temporary.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(ordered)
+    os.replace(temporary, out)
 
 
 def grade_to_stream(submissions: list[Submission], stream, *, bank: Iterable[str] = (),

@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy
 
-from .check import Context, Tolerance, Verdict, check
+from .check import ONE_AT_A_TIME, Context, Tolerance, Verdict, check
 from .errors import SymgradError
 from .matrix_check import MatrixContext, check_matrix
 from .numbers_check import NETWORK_TOLERANCE, NumbersContext, check_numbers, looks_numeric
@@ -58,7 +58,13 @@ def find_key(keys: Mapping[str, Key], part: str) -> Key | None:
 
 def verdict_for(key: Key, answer: str) -> Verdict:
     """The verdict on an answer against one key: a scalar one, a matrix formula, or the numbers of a
-    network's instance (a numeric answer to a formula key that has numbers is checked against them)."""
+    network's instance (a numeric answer to a formula key that has numbers is checked against them).
+    Checks in threads of one process take turns (see check.ONE_AT_A_TIME)."""
+    with ONE_AT_A_TIME:
+        return _verdict_for(key, answer)
+
+
+def _verdict_for(key: Key, answer: str) -> Verdict:
     if key.array is not None and (isinstance(key.context, NumbersContext) or looks_numeric(answer)):
         return check_numbers(key.array, answer, getattr(key.context, "tolerance", NETWORK_TOLERANCE))
     if isinstance(key.context, MatrixContext):
