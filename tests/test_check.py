@@ -200,6 +200,13 @@ def test_numeric_tolerances():
         ("exp(sin(3x))", "x", "exp(sin(3x)) cos(3x)", "missing inner derivative"),
         ("x y^2", "x", "2 x y", "wrong variable"),
         ("x^3", "x", "x^4/4", "antiderivative"),
+        # an antiderivative however the central difference that screens for one sees it
+        ("x e^x", "x", "(x - 1) e^x", "antiderivative"),
+        ("sigmoid(x)", "x", "log(1 + e^x)", "antiderivative"),
+        ("tanh(2x)", "x", "log(cosh(2x))/2", "antiderivative"),
+        ("x^2 y", "x", "x^3 y/3 + y", "antiderivative"),
+        ("abs(x)", "x", "x abs(x)/2", "antiderivative"),  # a kink: the symbolic test alone
+        ("x^3", "x", "x^4/4 + x/10^12", "differs"),  # a slope 10^-12 off: screened in, then told apart
         ("x^3", "x", "x^3", "function instead of derivative"),
         ("x sin(x)", "x", "x cos(x)", "missing path"),  # x reaches f along two paths (product rule)
         ("(x + y) z + x", "x", "z", "missing path"),  # the seed's dx: the path through f = h + x left out
@@ -269,3 +276,23 @@ def test_batch_keeps_order_and_survives_bad_lines(tmp_path):
     ]
     assert all(set(o) == {"id", "verdict", "message", "diagnosis", "parsed"} for o in out)
     assert out[-1]["diagnosis"] == "constant factor"
+
+
+def test_a_number_against_a_number_key_draws_no_points(monkeypatch):
+    """A numeric answer to a numeric key is compared directly: no points are drawn, exact or not."""
+    import importlib
+
+    checking = importlib.import_module("symgrad.check")  # the module (symgrad.check is also the function)
+
+    def no_points(*args, **kwargs):
+        raise AssertionError("points were drawn for a number against a number")
+
+    monkeypatch.setattr(checking, "_samples", no_points)
+    monkeypatch.setattr(checking, "_Sampler", no_points)
+    two = Context(tolerance=Tolerance(decimals=2))
+    cases = [("-14", "-14", two, "correct"), ("-14", "-13.996", two, "correct"), ("-14", "-13.99", two, "incorrect"),
+             ("sigmoid(1)", "0.73", two, "correct"), ("sigmoid(1)", "1/(1 + e^(-1))", Context(), "correct"),
+             ("-14", "14", two, "incorrect"), ("exp(-1)/(exp(-1) + 1)^2", "0.21", two, "incorrect"),
+             ("1/3", "1/3", Context(), "correct"), ("1/3", "0.333", Context(), "incorrect"), ("3", "x", two, "invalid")]
+    for key, answer, context, verdict in cases:
+        assert check(key, answer, context).verdict == verdict, (key, answer)
