@@ -1,25 +1,47 @@
 """Benchmark: gradients of an L-layer sigmoid network from the matrix formulas, from the element-wise
-scalar staging of the core engine, and from central finite differences.
+scalar staging of the core engine (now, and as it was before issue 15 in the same run), and from
+central finite differences.
 
 The matrix formulas (d^L = grad_a l ⊙ s'(z^L), d^l = (W^{l+1})^T d^{l+1} ⊙ s'(z^l), dl/dW^l = d^l (a^{l-1})^T)
-run in numpy at every width; they are first checked against symgrad.nets.run on a small instance. The
-scalar staging writes the loss out entry by entry and runs symgrad's staged backward pass; finite
-differences take two forward passes per weight. Both of those grow much faster, so each stops at the
-width where it would take longer than --budget seconds.
+run in numpy at every width; they are first checked against symgrad.nets.run on a small instance.
+The scalar staging writes the loss out entry by entry as a SymPy expression (timed on its own as
+"build": that is SymPy's work, not symgrad's), then stages it coarsely and runs symgrad's forward and
+backward passes ("staged": solve(expr, point, granularity="coarse")). The baseline is the same
+staging and passes from commit BASELINE (symgrad/graph.py, passes.py and naming.py as they were
+before issue 15 item 3, loaded from git), run on the same network in the same process; it stops at
+the width where it would take longer than --budget seconds, and so do finite differences. Each path
+starts from a cleared SymPy cache and its own build of the expression, so neither profits from the
+other's work.
 
-    python bench/bench_nets.py [--layers 3] [--widths 4,8,16,32,64,128,256] [--budget 60]
+Times are CPU seconds of this process, so other work on a shared machine counts less than in wall
+time. The exponent is the least-squares slope of log(time) against log(weights): 1.0 is linear.
+
+The weights are plain SymPy symbols. With real=True (--real) SymPy's own sign inference, while the
+expression is built, walks the whole tree of a deep network and the build alone grows faster than
+linear (about 8 s at 2,304 weights); symgrad's staging is the same for both.
+
+    python bench/bench_nets.py [--layers 3] [--widths 8,16,24,32,48,72] [--budget 60] [--real]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import sympy
+from sympy.core.cache import clear_cache
 
 from symgrad import solve
 from symgrad.nets import Network, run
+from symgrad.passes import to_number
+
+BASELINE = "45a5a7e"  # the last commit before issue 15 item 3 (linear staging)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def sigmoid(z):
@@ -66,20 +88,61 @@ def finite_difference_gradients(weights, biases, x, y, h=1e-6):
     return grads
 
 
-def staged_gradients(weights, biases, x, y):
-    """The loss written out entry by entry, differentiated by symgrad's staged backward pass."""
-    symbols = [[[sympy.Symbol(f"w{l}_{i}_{j}", real=True) for j in range(w.shape[1])] for i in range(w.shape[0])]
+def network_expression(weights, biases, x, y, real=False):
+    """The squared loss written out entry by entry, and the point: one symbol per weight."""
+    symbols = [[[sympy.Symbol(f"w{l}_{i}_{j}", real=real) for j in range(w.shape[1])] for i in range(w.shape[0])]
                for l, w in enumerate(weights)]
     point = {s.name: float(weights[l][i, j]) for l, rows in enumerate(symbols) for i, row in enumerate(rows)
              for j, s in enumerate(row)}
     a = [sympy.Float(v) for v in x]
-    for l, b in enumerate(biases):
-        a = [1 / (1 + sympy.exp(-(sum(symbols[l][i][j] * a[j] for j in range(len(a))) + float(b[i]))))
+    for l, b in enumerate(biases):  # sympy.Add(*terms): Python's sum() would re-flatten every partial sum
+        a = [1 / (1 + sympy.exp(-(sympy.Add(*(symbols[l][i][j] * a[j] for j in range(len(a)))) + float(b[i]))))
              for i in range(len(b))]
-    expr = sum((a[k] - float(y[k])) ** 2 for k in range(len(a))) / 2
+    expr = sympy.Add(*((a[k] - float(y[k])) ** 2 for k in range(len(a)))) / 2
+    return expr, point, symbols
+
+
+def staged_gradients(expr, point, symbols, shapes):
+    """symgrad's staging (coarse: sigmoid and dot products whole) and both passes."""
     s = solve(expr, point, granularity="coarse")
-    return [np.array([[s.grad(symbols[l][i][j].name).approx for j in range(w.shape[1])] for i in range(w.shape[0])])
-            for l, w in enumerate(weights)]
+    grads = [np.array([[s.grad(symbols[l][i][j].name).approx for j in range(shape[1])] for i in range(shape[0])])
+             for l, shape in enumerate(shapes)]
+    return grads, len(s.graph.stages)
+
+
+def load_baseline():
+    """symgrad's graph.py, passes.py and naming.py at BASELINE, as modules inside the symgrad package
+    (their relative imports find the rest of symgrad); None when git cannot show them."""
+    modules = {}
+    for name in ("naming", "graph", "passes"):
+        try:
+            source = subprocess.run(["git", "show", f"{BASELINE}:symgrad/{name}.py"], cwd=ROOT, check=True,
+                                    capture_output=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        for dep in ("naming", "graph"):
+            source = source.replace(f"from .{dep} import", f"from ._baseline_{dep} import")
+        spec = importlib.util.spec_from_loader(f"symgrad._baseline_{name}", loader=None)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        exec(compile(source, f"{BASELINE}:symgrad/{name}.py", "exec"), module.__dict__)  # noqa: S102
+        modules[name] = module
+    return modules
+
+
+def baseline_gradients(modules, expr, point, symbols, shapes):
+    """The same computation through the BASELINE staging and passes."""
+    graph = modules["graph"].stage_expression(expr, granularity="coarse")
+    passes = modules["passes"].run(graph, {k: to_number(v, k) for k, v in point.items()})
+    return [np.array([[passes.grads[symbols[l][i][j].name].approx for j in range(shape[1])]
+                      for i in range(shape[0])]) for l, shape in enumerate(shapes)]
+
+
+def exponent(counts, times):
+    """Least-squares slope of log(time) against log(weights); None with fewer than two sizes."""
+    if len(counts) < 2:
+        return None
+    return float(np.polyfit(np.log(counts), np.log(times), 1)[0])
 
 
 def instance(widths, seed=0):
@@ -90,9 +153,10 @@ def instance(widths, seed=0):
 
 
 def timed(fn, *args):
-    start = time.perf_counter()
+    """CPU seconds of this process (steadier than the wall clock on a machine others are using too)."""
+    start = time.process_time()
     result = fn(*args)
-    return time.perf_counter() - start, result
+    return time.process_time() - start, result
 
 
 def check_against_symgrad():
@@ -109,35 +173,60 @@ def check_against_symgrad():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=3)
-    parser.add_argument("--widths", default="4,8,16,32,64,128,256")
+    parser.add_argument("--widths", default="8,16,24,32,48,72")
     parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--real", action="store_true", help="real=True weight symbols (slow SymPy build)")
     args = parser.parse_args()
     check_against_symgrad()
-    print(f"{'width':>6} {'weights':>8} {'matrix s':>10} {'staged s':>10} {'fin.diff s':>10} "
-          f"{'staged/matrix':>14} {'fd/matrix':>10} {'max |staged - matrix|':>22} {'max |fd - matrix|':>18}")
-    staged_alive, fd_alive = True, True
-    previous = {}
+    baseline = load_baseline()
+    if baseline is None:
+        print(f"(no baseline: git cannot show {BASELINE}; only the current staging runs)")
+    print(f"{'width':>5} {'weights':>7} {'stages':>6} {'matrix s':>9} {'build s':>8} {'baseline s':>10} "
+          f"{'staged s':>9} {'base/staged':>11} {'staged/matrix':>13} {'fin.diff s':>10} "
+          f"{'|staged-matrix|':>15} {'|base-staged|':>13} {'|fd-matrix|':>11}")
+    base_alive, fd_alive = baseline is not None, True
+    rows = []
     for width in (int(w) for w in args.widths.split(",")):
         widths = (width,) * args.layers + (max(2, width // 4),)
         weights, biases, x, y = instance(widths)
+        shapes = [w.shape for w in weights]
         count = sum(w.size for w in weights)
         reps = 200 if count < 10_000 else 20
         t_matrix = min(timed(matrix_gradients, weights, biases, x, y)[0] for _ in range(reps))
         grads = matrix_gradients(weights, biases, x, y)
-        cells = {"staged": "skipped", "fd": "skipped", "rs": "", "rf": "", "es": "", "ef": ""}
-        if staged_alive:
-            t, staged = timed(staged_gradients, weights, biases, x, y)
-            cells["staged"], cells["rs"] = f"{t:10.3f}", f"{t / t_matrix:14.0f}"
-            cells["es"] = f"{max(float(np.max(np.abs(a - b))) for a, b in zip(staged, grads)):22.1e}"
-            staged_alive = t * 4.5 < args.budget  # the next width has about four times the weights
-            previous["staged"] = t
+        clear_cache()
+        t_build, (expr, point, symbols) = timed(network_expression, weights, biases, x, y, args.real)
+        t_staged, (staged, stages) = timed(staged_gradients, expr, point, symbols, shapes)
+        err = max(float(np.max(np.abs(a - b))) for a, b in zip(staged, grads))
+        cells = {"base": "skipped", "ratio": "", "eb": "", "fd": "skipped", "ef": ""}
+        t_base = None
+        if base_alive:
+            clear_cache()  # the baseline starts as the staging did: SymPy's cache holds its own build
+            expr, point, symbols = network_expression(weights, biases, x, y, args.real)
+            t_base, base = timed(baseline_gradients, baseline, expr, point, symbols, shapes)
+            cells["base"], cells["ratio"] = f"{t_base:.3f}", f"{t_base / t_staged:.1f}"
+            cells["eb"] = f"{max(float(np.max(np.abs(a - b))) for a, b in zip(base, staged)):.1e}"
+            base_alive = t_base * 4 < args.budget  # the next width has two to four times the weights
         if fd_alive:
             t, fd = timed(finite_difference_gradients, weights, biases, x, y)
-            cells["fd"], cells["rf"] = f"{t:10.3f}", f"{t / t_matrix:10.0f}"
-            cells["ef"] = f"{max(float(np.max(np.abs(a - b))) for a, b in zip(fd, grads)):18.1e}"
-            fd_alive = t * 9 < args.budget  # weights times forward-pass cost: about eight times more
-        print(f"{width:6d} {count:8d} {t_matrix:10.6f} {cells['staged']:>10} {cells['fd']:>10} "
-              f"{cells['rs']:>14} {cells['rf']:>10} {cells['es']:>22} {cells['ef']:>18}")
+            cells["fd"] = f"{t:.3f}"
+            cells["ef"] = f"{max(float(np.max(np.abs(a - b))) for a, b in zip(fd, grads)):.1e}"
+            fd_alive = t * 9 < args.budget
+        rows.append((count, t_build, t_staged, t_base))
+        print(f"{width:5d} {count:7d} {stages:6d} {t_matrix:9.6f} {t_build:8.3f} {cells['base']:>10} "
+              f"{t_staged:9.3f} {cells['ratio']:>11} {t_staged / t_matrix:13.0f} {cells['fd']:>10} "
+              f"{err:15.1e} {cells['eb']:>13} {cells['ef']:>11}", flush=True)
+    print()
+    print("growth exponent (least-squares slope of log time on log weights; 1.0 is linear):")
+    counts = [r[0] for r in rows]
+    both = [r for r in rows if r[3] is not None]
+    for label, fitted in (
+        (f"staged, {counts[0]:,} to {counts[-1]:,} weights", exponent(counts, [r[2] for r in rows])),
+        ("staged, where the baseline ran too", exponent([r[0] for r in both], [r[2] for r in both])),
+        ("baseline, where it ran", exponent([r[0] for r in both], [r[3] for r in both])),
+        ("build (SymPy), all widths", exponent(counts, [r[1] for r in rows])),
+    ):
+        print(f"  {label:<40} {'-' if fitted is None else f'{fitted:.2f}'}")
 
 
 if __name__ == "__main__":

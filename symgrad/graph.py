@@ -14,6 +14,7 @@ from typing import Literal
 
 import sympy
 from sympy import Expr, S, Symbol
+from sympy.printing.str import StrPrinter
 
 from .errors import StagingError
 from .gates import FUNCTION_GATES, gate
@@ -91,6 +92,9 @@ class _Stager:
         self.stages: list[RawStage] = []
         self.memo: dict[Expr, Ref] = dict(known)
         self.keys: dict[tuple, int] = {}
+        # facts about each distinct subexpression, computed once: a deep network's loss is a DAG whose
+        # tree (every path written out) is exponentially larger, so nothing may walk the tree
+        self.variable: dict[Expr, bool] = {}
 
     # -- helpers ---------------------------------------------------------------
     def emit(self, op: str, args: tuple[Ref, ...], params: tuple = ()) -> int:
@@ -137,7 +141,19 @@ class _Stager:
         return ref
 
     def constant(self, expr: Expr) -> bool:
-        return not expr.free_symbols
+        """No free symbol in expr (as ``not expr.free_symbols``), each distinct node visited once."""
+        return not _has_variable(expr, self.variable)
+
+    @staticmethod
+    def order_key(pair: tuple[Expr, Expr]) -> tuple[Expr, Expr]:
+        """The two factors of a product as ``sorted(pair, key=natural_key(str(.)))`` orders them,
+        without printing a compound factor when its first characters decide against a name: the
+        printed text of a deep network's activation is as long as its tree, which grows as a power
+        of the width."""
+        swap = _head_order(*pair)
+        if swap is None:
+            return tuple(sorted(pair, key=lambda a: natural_key(str(a))))  # type: ignore[return-value]
+        return (pair[1], pair[0]) if swap else pair
 
     def _add(self, expr: Expr) -> Ref:
         const = sum((t for t in expr.args if self.constant(t)), S.Zero)
@@ -168,7 +184,7 @@ class _Stager:
         singles = [t for t in terms if not t.is_Mul]
         args: list[Ref] = []
         for p in products:
-            left, right = sorted(p.args, key=lambda a: natural_key(str(a)))
+            left, right = self.order_key(p.args)
             args += [self.node(left), self.node(right)]
         args += [self.node(s) for s in singles]
         return self.emit("dot", tuple(args), (len(products), const))
@@ -235,8 +251,87 @@ class _Stager:
     HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
 
 
-def _inputs_of(expr: Expr) -> dict[str, Symbol]:
-    symbols = sorted(expr.free_symbols, key=lambda s: natural_key(s.name))
+_WALKED = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Function)  # nodes whose free symbols are their args'
+
+
+def _has_variable(expr: Expr, memo: dict[Expr, bool]) -> bool:
+    found = memo.get(expr)
+    if found is None:
+        if isinstance(expr, _WALKED):
+            found = any(_has_variable(a, memo) for a in expr.args)
+        else:
+            found = bool(expr.free_symbols)
+        memo[expr] = found
+    return found
+
+
+def _head(expr: Expr) -> str | None:
+    """The first characters of str(expr), when its top node alone fixes them; else None."""
+    if expr.is_Symbol:
+        return str(expr)
+    if expr.is_Pow and expr.exp == -1 and expr.base.is_Add:
+        return "1/("  # StrPrinter: 1/(...) for a sum's reciprocal
+    if isinstance(expr, sympy.Function) and not hasattr(expr, "_sympystr"):
+        for cls in type(expr).__mro__:  # the printer method SymPy's StrPrinter dispatches to
+            method = f"_print_{cls.__name__}"
+            if hasattr(StrPrinter, method):
+                return f"{type(expr).__name__}(" if method == "_print_Function" else None
+    return None
+
+
+def _head_order(first: Expr, second: Expr) -> bool | None:
+    """Whether natural_key(str(second)) < natural_key(str(first)), when the heads decide it (one
+    factor is a symbol, whose whole text is its name); None when they do not."""
+    if first.is_Symbol == second.is_Symbol:
+        return None
+    h1, h2 = _head(first), _head(second)
+    if h1 is None or h2 is None:
+        return None
+    name, head = (h1, h2) if first.is_Symbol else (h2, h1)
+    word = natural_key(name)[0]  # the name up to its first digit: a whole chunk of its key
+    if not word or not head:
+        return None
+    if head[0].isdigit():
+        compound_first = True  # the compound's key starts with '' and a name's never does
+    elif any(c.isdigit() for c in head):
+        return None
+    else:
+        for a, b in zip(word, head):  # the compound's first chunk starts with head
+            if a != b:
+                compound_first = b < a
+                break
+        else:
+            if len(word) >= len(head):
+                return None
+            compound_first = False  # the name's chunk is a proper prefix of the compound's
+    return compound_first == first.is_Symbol
+
+
+def _scan(expr: Expr) -> tuple[set[Symbol], bool]:
+    """expr's free symbols, and whether it holds zoo, nan or oo, visiting each distinct node once."""
+    symbols: set[Symbol] = set()
+    infinite = False
+    seen: set[int] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, _WALKED):
+            stack.extend(e.args)
+        elif e.is_Atom:
+            if e.is_Symbol:
+                symbols.add(e)
+            infinite = infinite or e in (sympy.zoo, sympy.nan, sympy.oo)  # as expr.has(zoo, nan, oo)
+        else:
+            symbols |= e.free_symbols
+            infinite = infinite or e.has(sympy.zoo, sympy.nan, sympy.oo)
+    return symbols, infinite
+
+
+def _inputs_of(expr: Expr, free: set[Symbol] | None = None) -> dict[str, Symbol]:
+    symbols = sorted(expr.free_symbols if free is None else free, key=lambda s: natural_key(s.name))
     names: dict[str, Symbol] = {}
     for s in symbols:
         check_name(s.name)  # names become variables of the generated code
@@ -256,9 +351,10 @@ def stage_expression(
     """Split a SymPy expression into a Graph of named stages."""
     if not isinstance(expr, Expr):  # text goes through parse(): never sympify a user's string
         raise StagingError(f"expected a SymPy expression, got {type(expr).__name__}: use symgrad.parse for text")
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo):
+    free, infinite = _scan(expr)
+    if infinite:
         raise StagingError(f"{expr!s} is not a finite scalar expression")
-    inputs = _inputs_of(expr)
+    inputs = _inputs_of(expr, free)
     if not inputs:
         raise StagingError(f"{sympy.sstr(expr)} has no variables to differentiate with respect to")
     stager = _Stager(granularity, {})

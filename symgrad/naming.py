@@ -20,12 +20,14 @@ MAX_WORD = 10
 
 def _letters(count: int, used: set[str]) -> list[str]:
     out: list[str] = []
+    chosen: set[str] = set()  # out as a set: a network has thousands of stages
     round_ = 0
     while len(out) < count:
         for letter in LETTERS:
             name = letter if round_ == 0 else f"{letter}{round_}"
-            if name not in used and name not in out:
+            if name not in used and name not in chosen:
                 out.append(name)
+                chosen.add(name)
                 if len(out) == count:
                     break
         round_ += 1

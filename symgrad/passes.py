@@ -9,7 +9,8 @@ local gradient into each argument (the seeds' ``dx +=``). Floats come from a par
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -91,8 +92,16 @@ def local_derivatives(graph: Graph) -> tuple[tuple[str, str, Expr], ...]:
     return tuple(edges)
 
 
-def _approx(expr: Expr, where: str) -> Float:
+def _where(where: str | Callable[[], str]) -> str:
+    return where if isinstance(where, str) else where()
+
+
+def _approx(expr: Expr, where: str | Callable[[], str]) -> Float:
+    """expr at 30 digits; ``where`` (text, or a function making it) names expr in an error."""
     value = expr.evalf(PRECISION) if not expr.is_Float else expr
+    if value.is_Float and math.isfinite(float(value)):
+        return value  # the usual case, without asking SymPy anything more
+    where = _where(where)
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise EvaluationError(f"{where} is undefined at this point (division by zero or an infinite value)")
     if not value.is_real:
@@ -120,13 +129,13 @@ class _Evaluator:
             self.size[name] = size
         self.approx[sym] = approx
 
-    def evaluate(self, expr: Expr, names: list[str], where: str) -> tuple[Expr | None, Float, int]:
+    def evaluate(self, expr: Expr, names: list[str], where: str | Callable[[], str]) -> tuple[Expr | None, Float, int]:
         syms = [self.graph.sym(n) for n in names]
         approx = _approx(expr.xreplace({s: self.approx[s] for s in syms if s in self.approx}), where)
         if all(s in self.exact for s in syms):
             exact = expr.xreplace({s: self.exact[s] for s in syms})
             if exact.has(sympy.zoo, sympy.nan) or exact.is_real is False:
-                raise EvaluationError(f"{where} is undefined at this point")
+                raise EvaluationError(f"{_where(where)} is undefined at this point")
             return exact, approx, _size(exact, [self.size[n] for n in names])
         return None, approx, EXACT_LIMIT + 1
 
@@ -154,8 +163,7 @@ def run(graph: Graph, point: Mapping[str, Number]) -> Passes:
         exact = number if _is_exact(number) else None
         ev.bind(name, exact, _approx(number, f"input {name}"), 1)
     for s in graph.stages:
-        where = f"stage {s.name} = {sympy.sstr(s.expr)}"
-        exact, approx, size = ev.evaluate(s.expr, list(s.args), where)
+        exact, approx, size = ev.evaluate(s.expr, list(s.args), lambda s=s: f"stage {s.name} = {sympy.sstr(s.expr)}")
         ev.bind(s.name, exact, approx, size)
     values = {n: ev.value(n) for n in (*graph.inputs, *(s.name for s in graph.stages))}
 
@@ -170,11 +178,15 @@ def run(graph: Graph, point: Mapping[str, Number]) -> Passes:
     for stage, arg, d in edges:
         by_stage.setdefault(stage, []).append((arg, d))
     local_values: dict[tuple[str, str], Value] = {}
+    name_of = {sym: n for n, sym in graph.symbols.items()}
     for s in reversed(graph.stages):
         upstream_exact, upstream_approx = grads_exact[s.name], grads_approx[s.name]
+        uses = Counter((*s.args, s.name))  # a repeated arg counts each time (the size bound adds it twice)
         for arg, d in by_stage.get(s.name, []):
-            names = [n for n in (*s.args, s.name) if graph.sym(n) in d.free_symbols]
-            where = f"the local derivative d{s.name}/d{arg} = {sympy.sstr(d)}"
+            # the nodes d reads, from its few free symbols: not a scan of all the stage's args per edge,
+            # which is quadratic in a wide dot product
+            names = [n for sym in d.free_symbols if (n := name_of.get(sym)) in uses for _ in range(uses[n])]
+            where = lambda s=s, arg=arg, d=d: f"the local derivative d{s.name}/d{arg} = {sympy.sstr(d)}"  # noqa: E731
             exact, approx, size = ev.evaluate(d, names, where)
             local_values[(s.name, arg)] = Value(exact, float(approx))
             grads_approx[arg] = grads_approx[arg] + upstream_approx * approx

@@ -143,3 +143,35 @@ def test_huge_exact_values_give_way_to_floats():
 def test_text_is_never_sympified_by_staging():
     with pytest.raises(StagingError, match="use symgrad.parse for text"):
         stage_expression("__import__('os').getcwd()")  # type: ignore[arg-type]
+
+
+def test_product_factors_keep_their_printed_order_without_printing_a_deep_factor():
+    # a dot product's factors are ordered as natural_key(str(.)) orders them; a compound against a
+    # name is decided by the compound's first characters, so a deep activation is never printed
+    from symgrad.functions import sigmoid
+    from symgrad.graph import _Stager
+    from symgrad.parsing import natural_key
+
+    u, v = sympy.symbols("u v")
+    compounds = [1 / (1 + sympy.exp(-u - v)), sympy.exp(u + v), sympy.tanh(u), sigmoid(u + v), sympy.sin(u * v),
+                 sympy.log(u + 2), u * v, u + v, sympy.Max(u, v), (u + v) ** 2]
+    names = ["a", "w1_0_3", "x10", "tan", "tanh", "tanhx", "sigmoid1", "s", "ex", "exp", "expo", "_q", "Z", "lo", "sin"]
+    for c in compounds:
+        for n in names:
+            for pair in ((sympy.Symbol(n), c), (c, sympy.Symbol(n))):
+                assert _Stager.order_key(pair) == tuple(sorted(pair, key=lambda a: natural_key(str(a))))
+
+    # a three-layer network: staging never prints the activations it multiplies
+    xs = sympy.symbols("x0:4")
+    a = list(xs)
+    for k in range(3):
+        a = [1 / (1 + sympy.exp(-sympy.Add(*(sympy.Symbol(f"w{k}_{i}_{j}") * x for j, x in enumerate(a)))))
+             for i in range(4)]
+    printed = []
+    original = sympy.Basic.__str__
+    try:
+        sympy.Basic.__str__ = lambda self: printed.append(self) or original(self)
+        stage_expression(sympy.Add(*a), granularity="coarse")
+    finally:
+        sympy.Basic.__str__ = original
+    assert all(not p.args for p in printed)  # names only

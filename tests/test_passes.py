@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from symgrad import solve
+import random
+
+import mpmath
+import sympy
+
+from symgrad import solve, stage_expression, symbolic_gradient
 
 
 def test_max_tie_goes_to_the_first_argument():
@@ -26,3 +31,52 @@ def test_fan_out_accumulates():
     assert s.grad("x").exact == 7
     edges = [e for e in s.locals if e.arg == "x"]
     assert len(edges) == 3
+
+
+def _deep_network(widths, seed):
+    """A sigmoid network's squared loss written out entry by entry, as bench/bench_nets.py builds it
+    (rational weights, inputs and biases), and its weights' symbols and values."""
+    rng = random.Random(seed)
+
+    def number():
+        return sympy.Rational(rng.randint(-9, 9), rng.randint(4, 9))
+
+    weights = [[[sympy.Symbol(f"w{k}_{i}_{j}") for j in range(widths[k])] for i in range(widths[k + 1])]
+               for k in range(len(widths) - 1)]
+    point = {w: number() for layer in weights for row in layer for w in row}
+    a = [number() for _ in range(widths[0])]
+    for layer in weights:
+        a = [1 / (1 + sympy.exp(-(sympy.Add(*(w * x for w, x in zip(row, a))) + number()))) for row in layer]
+    loss = sympy.Add(*((ak - number()) ** 2 for ak in a)) / 2
+    return loss, point
+
+
+def test_deep_network_staging_matches_sympy_diff_and_finite_differences():
+    # three sigmoid layers, staged coarsely (sigmoid and dot products whole) and finely
+    loss, point = _deep_network((3, 3, 2, 2), seed=15)
+    at = {w.name: v for w, v in point.items()}
+    high = {w: sympy.Float(v, 50) for w, v in point.items()}
+    for granularity in ("coarse", "fine"):
+        graph = stage_expression(loss, granularity=granularity)
+        if granularity == "coarse":
+            assert {s.op for s in graph.stages} >= {"sigmoid", "dot"}
+        s = solve(loss, at, granularity=granularity)
+        symbolic = symbolic_gradient(graph)
+        for w in point:
+            exact = sympy.diff(loss, w)
+            # the staged gradient is sympy.diff's derivative: equal at 50 digits at two rational points
+            for where in (high, {v: sympy.Float(sympy.Rational(k % 7 - 3, 5), 50) for k, v in enumerate(point)}):
+                assert abs((symbolic[w.name] - exact).evalf(50, subs=where)) < 1e-40
+            # the backward pass's number is that derivative's value at the point
+            assert s.grad(w.name).approx == float(exact.evalf(30, subs=high))
+            # and agrees with central finite differences of the loss
+            h = mpmath.mpf("1e-8")
+            with mpmath.workdps(40):
+                f = sympy.lambdify(list(point), loss, "mpmath")
+                args = [mpmath.mpf(v.p) / v.q for v in point.values()]
+                k = list(point).index(w)
+                up, down = list(args), list(args)
+                up[k] += h
+                down[k] -= h
+                fd = (f(*up) - f(*down)) / (2 * h)
+            assert abs(s.grad(w.name).approx - float(fd)) <= 1e-12 * max(1.0, abs(float(fd)))
