@@ -875,6 +875,31 @@ def clear_key_caches() -> None:
         cached.cache_clear()
 
 
+PREPARE_LIMIT = 10.0  # seconds to work out a key's side before its answers (the bank's or teacher's key)
+
+
+def prepare(expected: str | Expr, context: Context | None = None, *, mistakes: bool = True) -> None:
+    """Work out the key side of a check before any answer waits for it, outside the answers' time
+    limits: the key read, its text, its points and values there (or a number key's value), and with
+    ``mistakes`` its named mistakes. What is not done within PREPARE_LIMIT is left to the checks."""
+    context = context or Context()
+    try:
+        with ONE_AT_A_TIME, _time_limit(PREPARE_LIMIT):
+            key = _read_key(expected, context)
+            text = _key_text(expected)
+            names = context.variables or tuple(sorted(s.name for s in key.free_symbols))
+            if not key.free_symbols:
+                _key_number(key)
+                _has_float(key)
+            else:
+                kinks = tuple(dict.fromkeys(_key_kinks(key)))  # an answer's own kinks add to these
+                _samples(key, tuple(symbol(v) for v in names), context.positive, kinks, _seed(text, ",".join(names)))
+            if mistakes and context.function is not None and context.wrt is not None:
+                _mistakes(context.function, symbol(context.wrt))
+    except (_OutOfTime, Exception):  # noqa: BLE001 - the checks will meet it and say so
+        pass
+
+
 def check(
     expected: str | Expr, answer: str | Expr, context: Context | None = None, *, time_limit: float = TIME_LIMIT
 ) -> Verdict:

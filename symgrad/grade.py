@@ -23,7 +23,7 @@ from pathlib import Path
 from .check import Verdict
 from .documents.keys import bank_keys
 from .errors import SymgradError
-from .keyfile import Key, find_key, load_keys, verdict_for
+from .keyfile import Key, find_key, load_keys, prepare_key, verdict_for
 
 COLUMNS = ("student", "problem", "part", "answer")
 OUTPUT = ("row", "student", "problem", "part", "answer", "verdict", "message", "diagnosis", "parsed")
@@ -125,8 +125,14 @@ def grade_chunk(chunk: list[Submission], bank: tuple[str, ...] = (),
 
 def grade_keyed(chunk: list[tuple[Key, list[Submission]]]) -> list[tuple[Submission, Verdict]]:
     """Grade groups of submissions, each with the key they answer (the unit of work sent to an
-    executor: the keys travel with the work, so a worker needs neither the bank nor the key file)."""
-    return [(s, _safely(verdict_for, key, s.answer)) for key, group in chunk for s in group]
+    executor: the keys travel with the work, so a worker needs neither the bank nor the key file). A
+    key's side of the check is worked out before its answers, outside their time limits (its named
+    mistakes too when more than one answer may need them)."""
+    out = []
+    for key, group in chunk:
+        prepare_key(key, mistakes=len(group) > 1)  # never raises: a check meets what it could not do
+        out += [(s, _safely(verdict_for, key, s.answer)) for s in group]
+    return out
 
 
 def _key_id(s: Submission, key_file: str | None) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy
 
-from .check import ONE_AT_A_TIME, Context, Tolerance, Verdict, check
+from .check import ONE_AT_A_TIME, Context, Tolerance, Verdict, check, prepare
 from .errors import SymgradError
 from .matrix_check import MatrixContext, check_matrix
 from .numbers_check import NETWORK_TOLERANCE, NumbersContext, check_numbers, looks_numeric
@@ -62,6 +62,27 @@ def verdict_for(key: Key, answer: str) -> Verdict:
     Checks in threads of one process take turns (see check.ONE_AT_A_TIME)."""
     with ONE_AT_A_TIME:
         return _verdict_for(key, answer)
+
+
+def prepare_key(key: Key, *, mistakes: bool = True) -> None:
+    """Work out a key's side of a check (see check.prepare) before its answers, outside their time
+    limits: for a matrix key its instances and the key's value on each, and with ``mistakes`` the
+    values of its named mistakes there."""
+    if isinstance(key.context, NumbersContext):
+        return
+    if not isinstance(key.context, MatrixContext):
+        prepare(key.expected, key.context, mistakes=mistakes)
+        return
+    from .check import PREPARE_LIMIT, _OutOfTime, _time_limit
+    from .matrix_check import _mistakes, _prepared
+
+    try:
+        with ONE_AT_A_TIME, _time_limit(PREPARE_LIMIT):
+            for ident, _sizes, base, values, _value in _prepared(key.expected, key.context):
+                if mistakes:
+                    _mistakes(ident, key.expected, key.context, base, values)
+    except (_OutOfTime, Exception):  # noqa: BLE001 - the checks will meet it and say so
+        pass
 
 
 def _verdict_for(key: Key, answer: str) -> Verdict:
