@@ -229,8 +229,8 @@ def build_pdf(tex: Path, report: Callable[[str], None] | None = warn, fmt: Path 
 def _build_pdf(tex: Path, report: Callable[[str], None] | None, fmt: Path | None) -> Path:
     with_fmt = [f"-fmt={fmt}"] if fmt is not None else []
     if shutil.which("latexmk"):
-        command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-                   "-no-shell-escape", "-quiet", tex.name]
+        command = ["latexmk", "-pdf", "-e", RERUN_ONLY_FOR_REFERENCES, "-interaction=nonstopmode", "-halt-on-error",
+                   "-file-line-error", "-no-shell-escape", "-quiet", tex.name]
         if fmt is not None:  # latexmk runs this through the shell
             command[1:1] = [f"-pdflatex=pdflatex {shlex.quote(with_fmt[0])} %O %S"]
         runs = [command]
@@ -256,6 +256,10 @@ def _build_pdf(tex: Path, report: Callable[[str], None] | None, fmt: Path | None
 
 
 AUXILIARY = (".aux", ".fls", ".fdb_latexmk", ".out", ".toc")
+# LaTeX writes the page count to the .aux (\gdef\@abspage@last{N}); latexmk 4.79 reruns pdflatex when it
+# changes, which is every document of more than one page. The documents never print it, so only what
+# they do use (references) may ask for a second run.
+RERUN_ONLY_FOR_REFERENCES = "$hash_calc_ignore_pattern{aux} = q/abspage@last/;"
 BEGIN, END = "\\begin{document}", "\\end{document}"
 # After the dumped preamble, \documentclass skips a document's own preamble (the same text, which the
 # format has already read) up to its \begin: the .tex files stay complete documents without the format.
