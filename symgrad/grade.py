@@ -131,8 +131,26 @@ def grade_keyed(chunk: list[tuple[Key, list[Submission]]]) -> list[tuple[Submiss
     out = []
     for key, group in chunk:
         prepare_key(key, mistakes=len(group) > 1)  # never raises: a check meets what it could not do
-        out += [(s, _safely(verdict_for, key, s.answer)) for s in group]
+        out += [(s, _printed(_safely(verdict_for, key, s.answer))) for s in group]
     return out
+
+
+@dataclass(frozen=True)
+class _Printed:
+    """How an answer was read, as the results file shows it: printed where it was checked, so that
+    no SymPy expression travels back and the writing process prints nothing."""
+
+    text: str
+
+
+def _printed(v: Verdict) -> Verdict:
+    if v.parsed is None:
+        return v
+    try:
+        shown = v.parsed.text
+    except Exception:  # noqa: BLE001 - a reading that cannot be printed is left blank, never a lost row
+        shown = ""
+    return Verdict(v.verdict, v.message, v.diagnosis, _Printed(shown))  # type: ignore[arg-type]
 
 
 def _key_id(s: Submission, key_file: str | None) -> tuple[str, ...]:
