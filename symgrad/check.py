@@ -85,6 +85,9 @@ class Tolerance:
         return ", ".join(p for p in parts if p) or "exact"
 
 
+TWO_DECIMALS = Tolerance(decimals=2)  # how a staged problem's values and gradients are graded, as the seeds round
+
+
 @dataclass(frozen=True)
 class Context:
     """What an answer may mention: the variables, intermediate names (read through their

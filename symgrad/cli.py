@@ -115,7 +115,7 @@ def cmd_worksheet(args: argparse.Namespace) -> int:
         if args.jobs is not None and args.jobs < 1:
             raise SymgradError("--jobs must be at least 1")
         ids = read_roster(Path(args.roster)) if args.roster else numbered(args.variants)
-        from .documents.variants import too_few_variants
+        from .documents.stress import too_few_variants
 
         for message in too_few_variants(problems, len(ids)):  # students would share a variant
             print(f"symgrad: warning: {message}", file=sys.stderr)
@@ -253,7 +253,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     exporter = importlib.import_module(f".documents.{module}", __package__)
     problems = load_bank(args.bank)
     warn = lambda message: print(f"symgrad: warning: {message}", file=sys.stderr)  # noqa: E731
-    from .documents.variants import too_few_variants
+    from .documents.stress import too_few_variants
 
     for message in too_few_variants(problems, args.variants):
         warn(message)

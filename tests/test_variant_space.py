@@ -15,8 +15,8 @@ import sympy
 import yaml
 
 from symgrad.documents.bank import load_bank, load_text, variant
-from symgrad.documents.stress import stress
-from symgrad.documents.variants import meets_constraints, variant_space
+from symgrad.documents.stress import stress, variant_space
+from symgrad.documents.variants import meets_constraints
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems" / "variants.yaml"

@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy
 
-from ..check import Context, Tolerance
+from ..check import TWO_DECIMALS, Context
 from ..keyfile import Key, find_key, key_from_line, load_keys, verdict_for
 from ..matrix_check import MatrixContext
 from ..numbers_check import NETWORK_TOLERANCE, NumbersContext
@@ -35,7 +35,6 @@ from .bank import Problem, load_bank
 __all__ = ["Key", "array_text", "bank_keys", "find_key", "key_from_line", "key_line", "load_keys", "problem_keys",
            "verdict_for"]  # Key, find_key, key_from_line, load_keys, verdict_for live in symgrad.keyfile
 
-TWO_DECIMALS = Tolerance(decimals=2)
 
 
 def _staged(problem: Problem) -> dict[str, Key]:

@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SymgradError
 from ..printing import format_number
-from .bank import Problem, variant
+from .bank import Problem, _constraints, judge, variant
 from .keys import problem_keys
-from .variants import Space, variant_space
+from .variants import (
+    EXACT_LIMIT,
+    SAMPLES,
+    TRIES,
+    Space,
+    _family_expressions,
+    _Script,
+    concretize,
+    is_random,
+    rng_for,
+)
 from .views import view
 
 
@@ -89,3 +100,63 @@ def stress(problems: list[Problem], n: int, seed: int = 0) -> list[Report]:
             report.failures.append(("-", f"variant space: {err}"))
         reports.append(report)
     return reports
+
+
+def variant_space(raw: Mapping | None, path: str = "", at_least: int | None = None,
+                  drawn: tuple[int, int] | None = None) -> Space:
+    """How many distinct variants a problem's YAML makes: 1 without random fields; counted exactly where
+    the product of its spec sizes (params, numbers, family expressions) is at most EXACT_LIMIT, each draw
+    checked against the constraints; else that product times the share of draws meeting the constraints,
+    from ``drawn`` = (accepted, tried) when the caller has drawn (a stress test) or from SAMPLES draws.
+    With ``at_least``, a space that is plainly larger (the product is TRIES times it: a problem that
+    rejects more often than that could not be drawn) is not sampled, and sampling stops once the space
+    is known to hold at least that many."""
+    if raw is None or not is_random(raw):
+        return Space(1)
+    pid = str(raw.get("id"))
+    constraints = _constraints(raw, path)
+    plain = {k: v for k, v in raw.items() if k != "family"}
+    script = _Script()
+    concretize(plain, script)
+    sizes = script.sizes
+    family = _family_expressions(raw["family"], f"problem '{pid}': family") if "family" in raw else [None]
+    product = len(family) if isinstance(family, list) else family
+    for n in sizes:
+        product *= n
+    if at_least is not None and product >= at_least * TRIES:
+        return Space(product, exact=False)
+    if product <= EXACT_LIMIT and isinstance(family, list):
+        import itertools
+
+        seen = set()
+        for choices in itertools.product(*(range(n) for n in sizes)):
+            base = concretize(plain, _Script(choices))
+            for expression in family:
+                concrete = base if expression is None else {**base, "expression": expression}
+                if judge(concrete, path, 0, constraints)[1] is None:
+                    seen.add(repr(sorted((k, repr(v)) for k, v in concrete.items())))
+        return Space(len(seen))
+    if drawn is None:
+        rng = rng_for("variant space", "", pid)
+        accepted = tried = 0
+        while tried < SAMPLES:
+            accepted += judge(concretize(raw, rng), path, 0, constraints)[1] is None
+            tried += 1
+            if at_least is not None and product * accepted >= at_least * SAMPLES:
+                break  # at least at_least even if every draw still to come failed
+        drawn = (accepted, tried)
+    accepted, tried = drawn
+    return Space(product * max(accepted, 0.5) / max(tried, 1), exact=False)
+
+
+def too_few_variants(problems, n: int) -> list[str]:
+    """A warning for each problem that makes fewer than ``n`` distinct variants (a class of n students, or
+    n variants exported): "only 12 distinct variants of v-multivariate (20 asked)"; a problem without
+    random fields makes 1."""
+    messages = []
+    for problem in problems:
+        space = variant_space(problem.raw, problem.file, at_least=n)
+        if space < n:
+            why = " (it draws nothing at random)" if problem.raw is None else f" ({n} asked)"
+            messages.append(f"only {space} distinct variant{'' if space == 1 else 's'} of {problem.id}{why}")
+    return messages

@@ -247,24 +247,21 @@ def _saturated_gate(solution) -> str | None:
 
 def _rounds_to_zero(problem) -> str | None:
     """A numeric answer that is not 0 but that 0 would match at the precision asked (0.0009 at two
-    decimals): the student could answer 0, or a neighbour's answer, without the skill. A staged problem's
-    values and gradients are read from its passes (in floats: the keys' exact sigmoids are slow to
-    evaluate); other kinds' from their keys."""
-    from .keys import TWO_DECIMALS, problem_keys
+    decimals): the student could answer 0, or a neighbour's answer, without the skill. Only a staged
+    problem's values and gradients are graded to a number of decimals (the other kinds' numbers are
+    exact or, for networks, relative); they are read from its passes, in floats."""
+    from ..check import TWO_DECIMALS
 
-    if problem.kind == "staged":
-        s = problem.solution()
-        names = (*s.graph.inputs, *(st.name for st in s.graph.stages))
-        numbers = [(f"{what}.{n}", v.approx, TWO_DECIMALS) for n in names
-                   for what, v in (("value", s.value(n)), ("grad", s.grad(n))) if v is not None]
-    else:
-        numbers = [(item, key.expected, key.context.tolerance) for item, key in problem_keys(problem).items()
-                   if key.array is None and getattr(key.expected, "is_number", False)
-                   and hasattr(key.context, "tolerance")]
-    for item, number, tolerance in numbers:
+    if problem.kind != "staged" or not problem.point:
+        return None
+    s = problem.solution()
+    names = (*s.graph.inputs, *(st.name for st in s.graph.stages))
+    numbers = [(f"{what}.{n}", v.approx) for n in names
+               for what, v in (("value", s.value(n)), ("grad", s.grad(n))) if v is not None and v.approx is not None]
+    for item, number in numbers:
         value = abs(float(number))
-        if 0 < value <= tolerance.allows(value):
-            return f"{item} = {value:.3g} rounds to 0 at {tolerance.describe()}"
+        if 0 < value <= TWO_DECIMALS.allows(value):
+            return f"{item} = {value:.3g} rounds to 0 at {TWO_DECIMALS.describe()}"
     return None
 
 
@@ -364,63 +361,3 @@ def _family_expressions(family: Mapping, where: str) -> list[str] | int:
     return sorted(found)
 
 
-def variant_space(raw: Mapping | None, path: str = "", at_least: int | None = None,
-                  drawn: tuple[int, int] | None = None) -> Space:
-    """How many distinct variants a problem's YAML makes: 1 without random fields; counted exactly where
-    the product of its spec sizes (params, numbers, family expressions) is at most EXACT_LIMIT, each draw
-    checked against the constraints; else that product times the share of draws meeting the constraints,
-    from ``drawn`` = (accepted, tried) when the caller has drawn (a stress test) or from SAMPLES draws.
-    With ``at_least``, a space that is plainly larger (the product is TRIES times it: a problem that
-    rejects more often than that could not be drawn) is not sampled, and sampling stops once the space
-    is known to hold at least that many."""
-    if raw is None or not is_random(raw):
-        return Space(1)
-    from .bank import _constraints, judge
-
-    pid = str(raw.get("id"))
-    constraints = _constraints(raw, path)
-    plain = {k: v for k, v in raw.items() if k != "family"}
-    script = _Script()
-    concretize(plain, script)
-    sizes = script.sizes
-    family = _family_expressions(raw["family"], f"problem '{pid}': family") if "family" in raw else [None]
-    product = len(family) if isinstance(family, list) else family
-    for n in sizes:
-        product *= n
-    if at_least is not None and product >= at_least * TRIES:
-        return Space(product, exact=False)
-    if product <= EXACT_LIMIT and isinstance(family, list):
-        import itertools
-
-        seen = set()
-        for choices in itertools.product(*(range(n) for n in sizes)):
-            base = concretize(plain, _Script(choices))
-            for expression in family:
-                concrete = base if expression is None else {**base, "expression": expression}
-                if judge(concrete, path, 0, constraints)[1] is None:
-                    seen.add(repr(sorted((k, repr(v)) for k, v in concrete.items())))
-        return Space(len(seen))
-    if drawn is None:
-        rng = rng_for("variant space", "", pid)
-        accepted = tried = 0
-        while tried < SAMPLES:
-            accepted += judge(concretize(raw, rng), path, 0, constraints)[1] is None
-            tried += 1
-            if at_least is not None and product * accepted >= at_least * SAMPLES:
-                break  # at least at_least even if every draw still to come failed
-        drawn = (accepted, tried)
-    accepted, tried = drawn
-    return Space(product * max(accepted, 0.5) / max(tried, 1), exact=False)
-
-
-def too_few_variants(problems, n: int) -> list[str]:
-    """A warning for each problem that makes fewer than ``n`` distinct variants (a class of n students, or
-    n variants exported): "only 12 distinct variants of v-multivariate (20 asked)"; a problem without
-    random fields makes 1."""
-    messages = []
-    for problem in problems:
-        space = variant_space(problem.raw, problem.file, at_least=n)
-        if space < n:
-            why = " (it draws nothing at random)" if problem.raw is None else f" ({n} asked)"
-            messages.append(f"only {space} distinct variant{'' if space == 1 else 's'} of {problem.id}{why}")
-    return messages
