@@ -8,51 +8,29 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from serving import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _wait_until_up(url: str, seconds: float = 120) -> None:
-    """The server answers once its checkers have loaded the bank (seconds on a busy machine)."""
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            httpx.get(url + "api/problems", timeout=5)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server at {url} did not answer within {seconds} s") from None
-            time.sleep(0.2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
 
-    port = _free_port()
+    port = free_port()
     db = tmp_path_factory.mktemp("browser") / "attempts.sqlite"
     server = subprocess.Popen([sys.executable, "-m", "symgrad", "serve", "--port", str(port), "--db", str(db)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
-    _wait_until_up(base + "/")
+    wait_until_up(base + "/")
     yield base
     server.terminate()
     server.wait(10)

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from serving import free_port, wait_until_up
 from starlette.testclient import TestClient
 
 from symgrad.documents.bank import load_bank, variant
@@ -186,31 +186,10 @@ def test_each_student_practises_their_own_variant(tmp_path):
         assert check("zed").status_code == 404
 
 
-def _wait_until_up(url: str, seconds: float = 120) -> None:
-    """The server answers once its checkers have loaded the bank (seconds on a busy machine)."""
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            httpx.get(url + "api/problems", timeout=5)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server at {url} did not answer within {seconds} s") from None
-            time.sleep(0.2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_killed_server_loses_no_attempt(tmp_path):
     import httpx
 
-    port, db = _free_port(), tmp_path / "a.sqlite"
+    port, db = free_port(), tmp_path / "a.sqlite"
     server = subprocess.Popen([sys.executable, "-m", "symgrad", "serve", "--port", str(port), "--db", str(db)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -218,7 +197,7 @@ def test_a_killed_server_loses_no_attempt(tmp_path):
         url = server.stdout.readline().split()[-1]
         assert url == f"http://127.0.0.1:{port}/"
         assert server.stdout.readline().startswith("teacher's page:   http://127.0.0.1:")
-        _wait_until_up(url)
+        wait_until_up(url)
         answered = 0
         for i in range(25):
             r = httpx.post(url + "api/check", json={"problem": "staged-xyz", "part": "grad.x", "answer": str(i),

@@ -124,13 +124,7 @@ class Practice:
     def check(self, item: Any) -> dict[str, Any]:
         """A check: ``{problem, part, answer, student}`` against the server's key, or a ``check --batch``
         object ``{id, expected, answer, vars, ...}``; the verdict as ``check --batch`` prints it."""
-        if not isinstance(item, dict):
-            raise ApiError("send a JSON object")
-        answer = item.get("answer")
-        if not isinstance(answer, str):
-            raise ApiError("'answer' must be a string")
-        if len(answer) > MAX_ANSWER:
-            raise ApiError(f"the answer is longer than {MAX_ANSWER} characters", 413)
+        answer = _answer(item)
         if "expected" in item:
             from ..batch import batch_item
 
@@ -151,13 +145,7 @@ class Practice:
 
     def preview(self, item: Any) -> dict[str, Any]:
         """How an answer is read: ``{ok, latex, notes}``, or ``{ok: false, error, column}``."""
-        if not isinstance(item, dict):
-            raise ApiError("send a JSON object")
-        answer = item.get("answer")
-        if not isinstance(answer, str):
-            raise ApiError("'answer' must be a string")
-        if len(answer) > MAX_ANSWER:
-            raise ApiError(f"the answer is longer than {MAX_ANSWER} characters", 413)
+        answer = _answer(item)
         if not answer.strip():
             return {"ok": True, "latex": "", "notes": []}
         if "problem" in item:
@@ -207,6 +195,19 @@ def _as_typed(answer: str, fallback: str) -> str:
         return text_to_latex(answer)
     except SymgradError:
         return fallback
+
+
+def _answer(item: Any) -> str:
+    """The answer of a check or preview request, refused (ApiError) unless the request is an object with a
+    string answer of at most MAX_ANSWER characters."""
+    if not isinstance(item, dict):
+        raise ApiError("send a JSON object")
+    answer = item.get("answer")
+    if not isinstance(answer, str):
+        raise ApiError("'answer' must be a string")
+    if len(answer) > MAX_ANSWER:
+        raise ApiError(f"the answer is longer than {MAX_ANSWER} characters", 413)
+    return answer
 
 
 def _text(item: Mapping, name: str, default: str | None = None) -> str:
