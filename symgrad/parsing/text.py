@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 import sympy
-from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from sympy.core.parameters import distribute
 
@@ -214,13 +214,12 @@ _COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "\\geq": ">=", "\\ge
                 "\\le": "<="}
 
 
-@v_args(inline=True)
-class _Builder(Transformer_NonRecursive):
-    """Parse tree -> SymPy, one method per grammar alias; only whitelisted constructors are called."""
+class _Builder:
+    """Parse tree -> SymPy, one method per grammar alias (called with the node's children); only
+    whitelisted constructors are called."""
 
     def __init__(self, variables: frozenset[str], limits: Limits, names: frozenset[str] | None,
                  matrices: dict | None = None, no_derivatives: bool = False):
-        super().__init__()
         self.matrices = matrices or {}  # a matrix answer: each name's value on one random instance
         self.no_derivatives = no_derivatives  # sigma'(z) as 1: the key an answer that forgot it would match
         names = None if names is None else names | frozenset(self.matrices)
@@ -229,6 +228,32 @@ class _Builder(Transformer_NonRecursive):
         self.names = names
         self.splits: dict[int, list[sympy.Expr]] = {}  # id of a split word's product -> its factors
         self.notes: list[str] = []  # the reading rules that applied, echoed with a verdict
+
+    def transform(self, tree: Tree):
+        """The value of ``tree``: each node's method applied to its children's values, bottom-up and
+        without recursion (a long sum is a deep tree); a node without a method stays a Tree. A plain
+        loop, since lark's Transformer wraps every call (a third of the time of building)."""
+        order: list = []
+        pending: list = [tree]
+        while pending:
+            node = pending.pop()
+            order.append(node)
+            if isinstance(node, Tree):
+                pending.extend(node.children)
+        values: list = []
+        methods = _METHODS
+        for node in reversed(order):
+            if not isinstance(node, Tree):
+                values.append(node)
+                continue
+            size = len(node.children)
+            args = values[len(values) - size:] if size else []
+            if size:
+                del values[-size:]
+            method = methods.get(node.data)
+            values.append(Tree(node.data, args) if method is None else method(self, *args))
+        (result,) = values
+        return result
 
     # -- leaves -------------------------------------------------------------------------------
     def number(self, token: Token) -> sympy.Expr:
@@ -505,6 +530,11 @@ class _Builder(Transformer_NonRecursive):
         if base.is_zero and exponent.is_Number and exponent.is_negative:
             raise ParseError("division by zero: 0 to a negative power", _column(op))
         return sympy.Pow(base, exponent)
+
+
+# The grammar's aliases the builder has a method for (the names of the tree's nodes).
+_METHODS = {name: f for name, f in vars(_Builder).items()
+            if callable(f) and not name.startswith("_") and name not in ("transform", "calls")}
 
 
 def _check_depth(tree: Tree, limits: Limits) -> None:
