@@ -61,6 +61,34 @@ def _is_matrix(value) -> bool:
     return isinstance(value, sympy.MatrixBase)
 
 
+def _surely_nonzero(e) -> bool:
+    """Whether ``e`` is surely not 0 by its form alone: a nonzero number, a sum of terms >= 0 one of which
+    is > 0 (3 + x^2), or a product of such. Then SymPy need not be asked whether it is 0 (the answer
+    could only be no), for its assumptions cost more than building ``e``."""
+    if e.is_Number:
+        return e.is_zero is False
+    if e.is_Mul:
+        return all(_surely_nonzero(f) for f in e.args)
+    if e.is_Add:
+        return all(_nonnegative(t) for t in e.args) and any(_positive(t) for t in e.args)
+    return _positive(e)
+
+
+def _positive(e) -> bool:
+    """e > 0 by its form alone: a positive number, e or pi."""
+    return (e.is_Number and e.is_positive is True) or e is sympy.E or e is sympy.pi
+
+
+def _nonnegative(e) -> bool:
+    """e >= 0 by its form alone: a positive term, an even power of a real name (x^2), or a product of those."""
+    if e.is_Pow:
+        base, exponent = e.args
+        return base.is_Symbol and base.is_real is True and exponent.is_Integer and exponent > 0 and exponent % 2 == 0
+    if e.is_Mul:
+        return all(_nonnegative(f) for f in e.args)
+    return _positive(e)
+
+
 class ShapeError(ParseError):
     """A matrix answer whose pieces do not fit together (a product of mismatched shapes)."""
 
@@ -482,7 +510,7 @@ class _Builder:
         a, b = _values(args)
         if _is_matrix(b):
             raise ShapeError("cannot divide by a matrix")
-        if b.is_zero:
+        if not _surely_nonzero(b) and b.is_zero:
             raise ParseError("division by zero", None)
         if _is_matrix(a):
             return a / b
@@ -527,7 +555,7 @@ class _Builder:
             size = abs(sympy.log(abs(coefficient), 2).evalf(15))  # bits of coefficient^n, or of its inverse
             if abs(float(exponent)) * max(float(size), 1) > limits.max_bits:
                 raise LimitError("this power makes too large a number", _column(op))
-        if base.is_zero and exponent.is_Number and exponent.is_negative:
+        if exponent.is_Number and exponent.is_negative and base.is_zero:  # the cheap tests first
             raise ParseError("division by zero: 0 to a negative power", _column(op))
         return sympy.Pow(base, exponent)
 
