@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 import sympy
 from sympy import S
@@ -135,6 +136,15 @@ class TextPrinter(_ChainFactors, StrPrinter):
 
 def text(expr: sympy.Basic, partial: bool = False) -> str:
     """An expression as readable text for people (JSON uses sympy_syntax instead)."""
+    try:
+        return _text(expr, partial)
+    except TypeError:  # unhashable (a mutable matrix)
+        return _text.__wrapped__(expr, partial)
+
+
+@lru_cache(maxsize=8192)
+def _text(expr: sympy.Basic, partial: bool) -> str:
+    """text(), remembered: a class's documents print the same expressions and values again and again."""
     return TextPrinter({"partial": partial}).doprint(expr).replace("**", "^")
 
 
@@ -149,6 +159,7 @@ def _greek(char: str) -> str:
     return char if char.isascii() else "?"
 
 
+@lru_cache(maxsize=4096)
 def latex_name(name: str) -> str:
     """x_1 -> x^{(1)} (an index, not a power, as seed 001 writes it); w0 -> w_{0}; xpy -> \\mathit{xpy}."""
     if any(c in name for c in "\\^{"):  # already LaTeX (a matrix symbol such as W^{(1)})
@@ -215,8 +226,18 @@ class TexPrinter(_ChainFactors, LatexPrinter):
 
 def latex(expr: sympy.Basic, partial: bool = False, names: Mapping[str, str] | None = None) -> str:
     """An expression as LaTeX (needs amsmath); ``names`` renames symbols and functions (see TexPrinter)."""
+    renamed = tuple(sorted((names or {}).items()))
+    try:
+        return _latex(expr, partial, renamed)
+    except TypeError:  # unhashable (a mutable matrix)
+        return _latex.__wrapped__(expr, partial, renamed)
+
+
+@lru_cache(maxsize=8192)
+def _latex(expr: sympy.Basic, partial: bool, names: tuple[tuple[str, str], ...]) -> str:
+    """latex(), remembered (SymPy's equality tells 1 from 1.0, so a cached string is never another's)."""
     return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": "", "inv_trig_style": "full",
-                       "names": dict(names or {})}).doprint(expr)
+                       "names": dict(names)}).doprint(expr)
 
 
 _TEX_ESCAPES = {
@@ -313,9 +334,7 @@ def _exact_and_approx(value) -> tuple[sympy.Expr | None, object]:
     if isinstance(value, (float, mpmath.mpf)):
         return None, value
     if isinstance(value, sympy.Basic) and value.is_number:
-        if value.has(sympy.Float):
-            return None, value.evalf(30)
-        return value, value.evalf(30)
+        return _sympy_exact_and_approx(value)
     if not isinstance(value, (str, bytes, sympy.Basic)):  # an mpmath constant (e), a real mpc, a NumPy float
         try:
             number = mpmath.mpmathify(value)
@@ -328,6 +347,13 @@ def _exact_and_approx(value) -> tuple[sympy.Expr | None, object]:
         if number is not None:
             return None, number
     raise TypeError(f"not a number: {value!r}")
+
+
+@lru_cache(maxsize=8192)
+def _sympy_exact_and_approx(value: sympy.Basic) -> tuple[sympy.Expr | None, sympy.Expr]:
+    """A SymPy number's exact form (None for a Float) and its 30-digit value, remembered: a value is
+    printed in a table, a picture, a step and an answer key."""
+    return (None if value.has(sympy.Float) else value), value.evalf(30)
 
 
 def _as_sigmoid(expr: sympy.Expr) -> sympy.Expr:
@@ -349,6 +375,11 @@ def _as_sigmoid(expr: sympy.Expr) -> sympy.Expr:
 
 def _short_exact(exact) -> sympy.Expr | None:
     """The exact value in its shortest form, if that is short enough to print (rule 1)."""
+    return _short_exact_of(exact) if isinstance(exact, sympy.Basic) else None
+
+
+@lru_cache(maxsize=8192)
+def _short_exact_of(exact: sympy.Basic) -> sympy.Expr | None:
     if exact is None or not isinstance(exact, sympy.Basic) or exact.has(sympy.Float) or not exact.is_number:
         return None
     if not exact.is_Rational:

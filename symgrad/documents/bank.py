@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,12 @@ class Problem:
 
     def trace(self):
         """Both passes of a network problem on its instance, in 30-digit floats (a worksheet shows four
-        digits, and exact sigmoids of sums grow without need)."""
+        digits, and exact sigmoids of sums grow without need). Run once per problem: the variant's
+        constraints, its solutions and its key read the same passes."""
+        return self._trace
+
+    @cached_property
+    def _trace(self):
         from ..nets import run
 
         weights, bias, x, y = self.instance()

@@ -9,6 +9,8 @@ the inputs with the node kept free, differentiated by plain sympy.diff.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy
 from sympy import Derivative, Expr, Mul, Symbol
@@ -50,7 +52,29 @@ class _Adjoints:
 
 
 def backprop_steps(graph: Graph, point: Mapping[str, Expr] | None = None) -> Derivation:
-    """The backward pass of ``graph`` as checked steps, in reverse stage order."""
+    """The backward pass of ``graph`` as checked steps, in reverse stage order, with values at ``point``.
+
+    The steps do not depend on the point: they are built and checked once per graph (a class's
+    variants of one program differ only in their points), and each point only adds the values."""
+    derivation = _checked(_GraphKey(graph))
+    return derivation.at(dict(point)) if point else derivation
+
+
+@dataclass(frozen=True)
+class _GraphKey:
+    """A graph compared by its content (two solutions at two points hold equal graphs)."""
+
+    graph: Graph = field(compare=False, hash=False)
+    content: tuple = field(init=False)
+
+    def __post_init__(self):
+        g = self.graph
+        object.__setattr__(self, "content", (g.inputs, g.stages, g.output, g.source))
+
+
+@lru_cache(maxsize=256)
+def _checked(key: _GraphKey) -> Derivation:
+    graph = key.graph
     out = graph.sym(graph.output)
     consumers = graph.consumers()
     locals_ = {(st, a): d for st, a, d in local_derivatives(graph)}
@@ -80,6 +104,5 @@ def backprop_steps(graph: Graph, point: Mapping[str, Expr] | None = None) -> Der
     del defs
     adjoints = _Adjoints(graph)
     title = f"backpropagation through {graph.output} = {text(graph.source)}"
-    derivation = Derivation(title, tuple(steps), sympy.S.One, tuple(graph.sym(n) for n in graph.inputs),
-                            partial=True, resolve=adjoints.resolve).checked()
-    return derivation.at(dict(point)) if point else derivation
+    return Derivation(title, tuple(steps), sympy.S.One, tuple(graph.sym(n) for n in graph.inputs),
+                      partial=True, resolve=adjoints.resolve).checked()

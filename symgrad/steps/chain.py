@@ -11,6 +11,7 @@ back into the inputs and the final form are steps, checked like every other.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 
 import sympy
@@ -35,6 +36,8 @@ class _Definitions:
             self.defs[name] = a.expr
             self.full[name] = a.expr.xreplace(self.full)
         self.output = symbol(program.output)
+        self._resolved: dict[Expr, Expr] = {}
+        self._meanings: dict[Derivative, Expr] = {}
 
     def deps(self, name: Symbol) -> list[Symbol]:
         """Direct dependencies in a fixed order: intermediate names first, then inputs, by name."""
@@ -54,28 +57,39 @@ class _Definitions:
         return [[node, *rest] for d in self.deps(node) if self.leads_to(d, target) for rest in self.paths(d, target)]
 
     def resolve(self, expr: Expr) -> Expr:
-        """Derivative(a, b): total if b is an input, else the partial of a's definition; then inputs only."""
+        """Derivative(a, b): total if b is an input, else the partial of a's definition; then inputs only
+        (each side resolved once: a derivation's checks and its values at a point ask again)."""
+        if expr not in self._resolved:
+            resolved = expr.replace(lambda e: isinstance(e, Derivative), self._meaning)
+            self._resolved[expr] = resolved.xreplace(self.full).doit()
+        return self._resolved[expr]
 
-        def meaning(d: Derivative) -> Expr:
+    def _meaning(self, d: Derivative) -> Expr:
+        if d not in self._meanings:
             a, (b, _count) = d.expr, d.variable_count[0]
             if b in self.defs:
-                return sympy.diff(self.defs[a], b) if a in self.defs else sympy.S.Zero
-            return sympy.diff(self.full.get(a, a), b)
+                self._meanings[d] = sympy.diff(self.defs[a], b) if a in self.defs else sympy.S.Zero
+            else:
+                self._meanings[d] = sympy.diff(self.full.get(a, a), b)
+        return self._meanings[d]
 
-        resolved = expr.replace(lambda e: isinstance(e, Derivative), meaning)
-        return resolved.xreplace(self.full).doit()
+
+@lru_cache(maxsize=64)
+def _definitions(program: Program) -> _Definitions:
+    """One program's definitions, shared by its derivations (∂f/∂u and ∂f/∂v resolve the same partials)."""
+    return _Definitions(program)
 
 
 def chain_steps(program: Program, wrt: str, point: Mapping[str, Expr] | None = None) -> Derivation:
     """d output / d wrt through the program's intermediate names, path by path (built and checked once
     per program: a worksheet and its answer key ask for the same derivation)."""
-    return _chain_steps(program, wrt, tuple(sorted(point.items())) if point else None)
+    derivation = _chain_steps(program, wrt)
+    return derivation.at(dict(point)) if point else derivation
 
 
 @lru_cache(maxsize=256)
-def _chain_steps(program: Program, wrt: str, point_items: tuple | None) -> Derivation:
-    point = dict(point_items) if point_items else None
-    d = _Definitions(program)
+def _chain_steps(program: Program, wrt: str) -> Derivation:
+    d = _definitions(program)
     if wrt not in d.inputs:
         raise SymgradError(f"'{wrt}' is not an input of the program (inputs: {', '.join(program.inputs)})")
     w, out = d.inputs[wrt], d.output
@@ -113,10 +127,8 @@ def _chain_steps(program: Program, wrt: str, point_items: tuple | None) -> Deriv
             steps.append(Step("simplification", result, factored, "factor"))
             result = factored
     title = f"{'∂' if multivariate else 'd'}{out.name}/{'∂' if multivariate else 'd'}{wrt} by the {rule}"
-    derivation = Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
-                            resolve=d.resolve, expression=d.full[out], wrt=(wrt,),
-                            claim=Derivative(out, w)).checked()
-    return derivation.at(dict(point)) if point else derivation
+    return Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
+                      resolve=d.resolve, expression=d.full[out], wrt=(wrt,), claim=Derivative(out, w)).checked()
 
 
 def _sensitivity(var: str, out: str, slope: Expr) -> str:
@@ -131,7 +143,21 @@ def _sensitivity(var: str, out: str, slope: Expr) -> str:
 
 
 def gradient_steps(expr: Expr, point: Mapping[str, Expr] | None = None, output: str = "f") -> Derivation:
-    """Every partial derivative with its rule steps, the gradient vector, and what it means at a point."""
+    """Every partial derivative with its rule steps, the gradient vector, and what it means at a point
+    (the steps built and checked once per expression; a point adds values and sensitivities)."""
+    derivation = _gradient_steps(expr, output)
+    if not point:
+        return derivation
+    variables = derivation.variables
+    subs = {v: point[v.name] for v in variables}
+    where = ", ".join(f"{v.name} = {format_number(point[v.name])}" for v in variables)
+    notes = [f"At {where}: {_sensitivity(v.name, output, p.xreplace(subs))}." for v, p in
+             zip(variables, derivation.result)]
+    return replace(derivation, notes=(*derivation.notes, *notes)).at(dict(point))
+
+
+@lru_cache(maxsize=256)
+def _gradient_steps(expr: Expr, output: str) -> Derivation:
     variables = sorted(expr.free_symbols, key=lambda s: s.name)
     steps: list[Step] = []
     partials = []
@@ -148,14 +174,8 @@ def gradient_steps(expr: Expr, point: Mapping[str, Expr] | None = None, output: 
                      "(t, 1 - t) with 0 <= t <= 1 is a subgradient and works for gradient descent.")
     if expr.atoms(sympy.Function) and any(type(f).__name__ == "relu" for f in expr.atoms(sympy.Function)):
         notes.append("relu is not differentiable at 0; symgrad uses relu'(0) = 0.")
-    if point:
-        subs = {v: point[v.name] for v in variables}
-        where = ", ".join(f"{v.name} = {format_number(point[v.name])}" for v in variables)
-        for v, p in zip(variables, partials):
-            notes.append(f"At {where}: {_sensitivity(v.name, output, p.xreplace(subs))}.")
     title = f"gradient of {output}({', '.join(v.name for v in variables)}) = {text(expr)}"
     claim = ImmutableMatrix([[Derivative(expr, v) for v in variables]])
-    derivation = Derivation(title, tuple(steps), ImmutableMatrix([partials]), tuple(variables),
-                            partial=len(variables) > 1, notes=tuple(notes), expression=expr,
-                            wrt=tuple(v.name for v in variables), claim=claim).checked()
-    return derivation.at(dict(point)) if point else derivation
+    return Derivation(title, tuple(steps), ImmutableMatrix([partials]), tuple(variables),
+                      partial=len(variables) > 1, notes=tuple(notes), expression=expr,
+                      wrt=tuple(v.name for v in variables), claim=claim).checked()
