@@ -342,7 +342,15 @@ class _Sampler:
 
 
 def _agrees(a: mpmath.mpf, k: mpmath.mpf) -> bool:
-    return abs(a - k) <= RELATIVE * max(abs(a), abs(k)) + mpmath.mpf("1e-32")
+    return abs(a - k) <= RELATIVE * max(abs(a), abs(k)) + _tiny(mpmath.mp.prec)
+
+
+@cache
+def _tiny(prec: int) -> mpmath.mpf:
+    """10^-32 as mpmath.mpf("1e-32") reads it at a working precision: read once per precision, not at
+    every comparison (reading the text costs a third of _agrees)."""
+    with mpmath.workprec(prec):
+        return mpmath.mpf("1e-32")
 
 
 def _show_point(point: dict) -> str:
@@ -591,14 +599,16 @@ def _slope_differs(answer: Expr, x: Symbol, point: dict, f: mpmath.mpf) -> bool:
 
 
 def _diagnose(answer: Expr, key: Expr, context: Context, samples: list[tuple[dict, mpmath.mpf]],
-              at: _KeyPoints | None = None) -> tuple[str, str]:
+              at: _KeyPoints | None = None, known: Mapping[int, mpmath.mpf] | None = None) -> tuple[str, str]:
     """(diagnosis, message) for an answer that differs from the key. The key side's values at the
-    points (``at``, whose points ``samples`` are) are shared by every answer to the key."""
+    points (``at``, whose points ``samples`` are) are shared by every answer to the key; ``known`` holds
+    the answer's values at the points the check has already evaluated it, by index."""
     at = at or _KeyPoints(tuple(samples), _Misses())
+    known = known or {}
     values, where = [], []
     for index, (point, k) in enumerate(samples):
         try:
-            values.append((point, _at(answer, point), k))
+            values.append((point, known[index] if index in known else _at(answer, point), k))
             where.append(index)
         except (TooLarge, Unsupported):
             continue
@@ -957,10 +967,10 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
         samples, misses = list(at.points), at.misses
         if len(samples) < 3:
             return _too_few_points(key, samples, misses, deadline, reading, key_text)
-        compared, skipped = 0, None
-        for point, k in samples:
+        compared, skipped, known = 0, None, {}
+        for index, (point, k) in enumerate(samples):
             try:
-                a = _at(value, point)
+                a = known[index] = _at(value, point)
             except (TooLarge, Unsupported) as err:
                 skipped = skipped or (point, err)
                 continue
@@ -969,7 +979,7 @@ def _check(key: Expr, answer: str | Expr, context: Context, deadline: float, key
                 return Verdict("incorrect", message, diagnosis, reading)
             compared += 1
             if not _agrees(a, k):
-                diagnosis, message = _diagnose(value, key, context, samples, at)
+                diagnosis, message = _diagnose(value, key, context, samples, at, known)
                 return Verdict("incorrect", message, diagnosis, reading)
         if skipped is not None:
             point, err = skipped
