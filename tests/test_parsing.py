@@ -167,3 +167,21 @@ def test_the_authors_order_printer_reads_every_form_the_grammar_reads(text, tex)
     from symgrad.parsing.tex import text_to_latex
 
     assert text_to_latex(text) == tex, text
+
+
+@pytest.mark.parametrize("text", ["3", "-3", " - 3.50 ", "0.393", ".5", "3.", "-0", "007", "1" * 30, "-.25\t",
+                                  "-14.00012"])
+@pytest.mark.parametrize("keep_shape", [True, False])
+def test_a_plain_number_is_read_as_the_grammar_reads_it(text, keep_shape):
+    """A plain decimal skips the grammar: the same exact rational, of the same SymPy type, and no note
+    (in brackets the same number goes through the grammar)."""
+    from symgrad.parsing.text import read
+
+    fast, notes = read(text, keep_shape=keep_shape)
+    grammar, grammar_notes = read(f"({text})", keep_shape=keep_shape)
+    assert fast == grammar and type(fast) is type(grammar) and notes == grammar_notes == []
+
+
+def test_a_plain_number_with_too_many_digits_is_still_refused():
+    with pytest.raises(LimitError, match="more than 30 digits"):
+        parse("1" * 31)

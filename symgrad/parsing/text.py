@@ -754,8 +754,25 @@ def _read_cached(text, names, variables, latex, limits, keep_shape, no_derivativ
     return expr, tuple(notes)
 
 
+# A plain decimal, perhaps negative (-0.39, 233): the commonest answer, read without the grammar.
+_PLAIN_NUMBER = re.compile(r"[ \t]*(-?)[ \t]*(\d+\.?\d*|\.\d+)[ \t]*")
+
+
+def _plain_number(text: str, limits: Limits) -> sympy.Rational | None:
+    """The value the grammar and the builder would give a plain decimal (the exact rational it denotes,
+    with no reading note), or None for any other text (or one the builder would refuse)."""
+    m = _PLAIN_NUMBER.fullmatch(text)
+    if m is None or sum(c.isdigit() for c in m.group(2)) > limits.max_digits:
+        return None
+    value = Fraction(m.group(2))
+    number = sympy.Rational(value.numerator, value.denominator)
+    return -number if m.group(1) else number
+
+
 def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives):
     text, notes = _answer_text(_prepare(text, limits))
+    if not notes and not matrices and (number := _plain_number(text, limits)) is not None:
+        return number, []
     tree = _tree(text, limits, latex)
     builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names), matrices,
                        no_derivatives)
