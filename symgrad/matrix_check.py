@@ -142,7 +142,36 @@ def _prepared(expected: str, ctx: MatrixContext) -> list[tuple[tuple, Mapping[st
 
 def _close(a: sympy.Matrix, k: sympy.Matrix) -> bool:
     return a.shape == k.shape and all(abs(complex(x - y)) <= 1e-20 * max(1.0, abs(complex(y)))
-                                      for x, y in zip(a.evalf(30), k.evalf(30)))
+                                      for x, y in zip(_evalf(a), _evalf(k)))
+
+
+_EVALF: dict[int, tuple[sympy.Matrix, sympy.Matrix]] = {}
+
+
+def _evalf(m: sympy.Matrix) -> sympy.Matrix:
+    """m.evalf(30), worked out once per matrix object: a key's value, its negative and its named
+    mistakes are compared with every answer to the key, and an answer's value with each of them."""
+    known = _EVALF.get(id(m))
+    if known is not None and known[0] is m:
+        return known[1]
+    if len(_EVALF) > 4096:
+        _EVALF.clear()
+    value = m.evalf(30)
+    _EVALF[id(m)] = (m, value)  # the matrix is kept with its value, so that its id is not reused
+    return value
+
+
+_NEGATED: dict[int, tuple[sympy.Matrix, sympy.Matrix]] = {}
+
+
+def _negated(key: sympy.Matrix) -> sympy.Matrix:
+    """-key, one object per key (so that its value is worked out once, see _evalf)."""
+    known = _NEGATED.get(id(key))
+    if known is None or known[0] is not key:
+        if len(_NEGATED) > 4096:
+            _NEGATED.clear()
+        known = _NEGATED[id(key)] = (key, -key)
+    return known[1]
 
 
 _WORD_O = re.compile(r"(?<=[\w)\]'])\s+o\s+(?=[\w(\\])")  # W2^T d2 o (1 - a1^2): a matrix answer has no name o
@@ -194,7 +223,7 @@ def check_matrix(expected: str, answer: str, ctx: MatrixContext, *, time_limit: 
                     return Verdict("incorrect", f"your answer is {value.rows}×{value.cols} but the key is "
                                    f"{key.rows}×{key.cols}", "shape mismatch", reading)
                 if not _close(value, key):
-                    if _close(value, -key):
+                    if _close(value, _negated(key)):
                         return Verdict("incorrect", "the sign is wrong", "sign error", reading)
                     for wrong, message, diagnosis in _mistakes(ident, expected, ctx, base, values):
                         if _close(value, wrong):
