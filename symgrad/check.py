@@ -40,6 +40,7 @@ from .parsing import symbol
 from .parsing.limits import Limits
 from .parsing.text import read
 from .printing import TexPrinter, TextPrinter, format_number, latex, text
+from .written import plain
 
 DIGITS = 40
 RELATIVE = mpmath.mpf("1e-25")
@@ -436,7 +437,7 @@ def _chain_slips(function: Expr, x: Symbol) -> list[Expr]:
             return node.rewritten.xreplace({_pending(p.expr, x): sympy.S.One for p in node.parts})
         return node.rewritten.xreplace({_pending(p.expr, x): result(p, dropped) for p in node.parts})
 
-    return [result(tree, c) for c in chains] + ([result(tree, "all")] if len(chains) > 1 else [])
+    return [plain(result(tree, c)) for c in chains] + ([plain(result(tree, "all"))] if len(chains) > 1 else [])
 
 
 def _freeze_nth(expr: Expr, x: Symbol, n: int, frozen: Symbol) -> Expr:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 
 import sympy
@@ -13,6 +14,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
+
+from .written import is_written, plain, times
 
 _INDEXED = re.compile(r"^([A-Za-z])_(\d+)$")
 _LETTER_DIGITS = re.compile(r"^([A-Za-z])(\d+)$")
@@ -41,8 +44,9 @@ def python(expr: sympy.Expr) -> str:
 
 
 def sympy_syntax(expr: sympy.Basic) -> str:
-    """An expression in SymPy syntax (what str() gives), the format of every JSON string we print."""
-    return sympy.sstr(expr, order=None)
+    """An expression in SymPy syntax (what str() gives, in SymPy's canonical order: a written sum or product
+    is evaluated first), the format of every JSON string we print."""
+    return sympy.sstr(plain(expr), order=None)
 
 
 class GrammarPrinter(StrPrinter):
@@ -88,12 +92,26 @@ def indicator(expr: sympy.Heaviside) -> tuple[sympy.Expr, str, sympy.Expr] | Non
 
 
 class _ChainFactors:
-    """Printing a product built in chain order: derivatives bare, anything looser in parentheses."""
+    """Printing a product built in chain order: derivatives bare, anything looser in parentheses, and
+    a leading -1 as a minus sign (upstream × local keeps its factor 1: backprop shows it)."""
 
     def _factor(self, arg):
         if isinstance(arg, sympy.Derivative):
             return self._print(arg)
-        return self.parenthesize(arg, PRECEDENCE["Mul"])
+        return self.parenthesize(arg, PRECEDENCE["Mul"], strict=True)
+
+    def _chain(self, expr, dot: str) -> str:
+        args = list(expr.args)
+        sign = ""
+        if args[0].is_Number and args[0].is_negative:
+            sign, args[0] = "-", -args[0]
+            if args[0] == 1 and len(args) > 1:
+                args = args[1:]
+        shown = [self._factor(a) for a in args]
+        for i, a in enumerate(args[1:], start=1):  # df/dden · (-1/den^2): a sign after a dot is bracketed
+            if a.could_extract_minus_sign() and not shown[i].startswith(("(", r"\left(")):
+                shown[i] = rf"\left({shown[i]}\right)" if isinstance(self, LatexPrinter) else f"({shown[i]})"
+        return sign + dot.join(shown)
 
 
 def _is_word(symbol: sympy.Symbol) -> bool:
@@ -106,8 +124,51 @@ def _is_chain(expr: sympy.Mul) -> bool:
     return len(expr.args) > 1 and any(isinstance(a, sympy.Derivative) for a in expr.args)
 
 
+def _mul_parts(expr: sympy.Mul) -> tuple[bool, list[sympy.Expr], list[sympy.Expr]]:
+    """(negative, numerator factors, denominator factors) of a product, in its written order if it was
+    built unevaluated, else in SymPy's order: -3x/(2y) is (True, [3, x], [2, y])."""
+    args = list(tidy_factors(expr).args)
+    negative = False
+    if args[0].is_Number and args[0].is_negative:
+        negative, args[0] = True, -args[0]
+    numerator, denominator = [], []
+    for a in args:
+        if a.is_Pow and a.is_commutative and a.exp.is_Number and a.exp.is_negative:
+            denominator.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
+        elif a.is_Rational:
+            if a.p != 1:
+                numerator.append(sympy.Integer(a.p))
+            if a.q != 1:
+                denominator.append(sympy.Integer(a.q))
+        else:
+            numerator.append(a)
+    return negative, numerator, denominator
+
+
+def tidy_factors(expr: sympy.Mul) -> sympy.Mul:
+    """A product as it is written on the board: as built when it was built unevaluated (see written.py),
+    else SymPy's factors with the number first and sums last: σ(x)(1 - σ(x)), x(x + 1)^2, not
+    (1 - σ(x))σ(x). Its ``args`` are the factors in that order (the same object when they already are)."""
+    if is_written(expr):
+        return expr
+    factors = list(expr.as_ordered_factors())
+    tidy = sorted(factors, key=lambda f: 0 if f.is_Number else 2 if (f.base if f.is_Pow else f).is_Add else 1)
+    return expr if tidy == list(expr.args) else times(*tidy)
+
+
+_ONE_LETTER = re.compile(r"[^\W\d_](?![\w(])")
+
+
+def _one_letter(shown: str) -> bool:
+    """x, or a power of x, as printed: what a number is written against (2x, 2x^2, (x + y)z)."""
+    return bool(_ONE_LETTER.match(shown))
+
+
 class TextPrinter(_ChainFactors, StrPrinter):
-    """Readable one-line text: d/dx[...] for a pending derivative, 1(x >= y) for an indicator."""
+    """Text for people, as a teacher writes on the board and our grammar reads back: ^ for powers,
+    multiplication implicit where that is unambiguous (2x cos(x^2), (x + y)z, 8(15x^2 - 1)(5x^3 - x - 1)),
+    e^x, sigma(x), |x|, d/dx[...] for a pending derivative, 1(x >= y) for an indicator; a sum or
+    product built unevaluated keeps its order (see written.py). JSON uses ``sympy_syntax`` instead."""
 
     _default_settings = {**StrPrinter._default_settings, "partial": False}
 
@@ -118,10 +179,68 @@ class TextPrinter(_ChainFactors, StrPrinter):
             return f"{d}{self._print(expr.expr)}/{variables}"
         return f"{d}/{variables}[{self._print(expr.expr)}]"
 
+    def _print_Add(self, expr, order=None):
+        return super()._print_Add(expr, order="none" if is_written(expr) else order)
+
     def _print_Mul(self, expr):
-        if _is_chain(expr):  # df/df1 * df1/df2 * df2/dx in the order the chain runs
-            return "*".join(self._factor(a) for a in expr.args)
-        return super()._print_Mul(expr)
+        if _is_chain(expr):  # df/df1 · df1/df2 · df2/dx in the order the chain runs
+            return self._chain(expr, " · ")
+        negative, numerator, denominator = _mul_parts(expr)
+        top = self._product(numerator) if numerator else "1"
+        if denominator:  # x/2, 1/x^2, x/(x^2 + 1), x/(2y)
+            below = self._product(denominator)
+            top += "/" + (below if len(denominator) == 1 else f"({below})")
+        return ("-" if negative else "") + top
+
+    def _product(self, factors: list[sympy.Expr]) -> str:
+        """Factors side by side: 2x, 2 sin(x), 2(x + 1), (x + 1)(x - 1), (x + y)z, x y; a number after
+        another factor keeps its sign of multiplication (x·2)."""
+        shown = [self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
+        out = shown[0]
+        for left, a, b in zip(factors, shown, shown[1:]):
+            if b[0].isdigit() or b[0] in "-.":
+                gap = "·"
+            elif left.is_Number:  # 2x, 2(x + 1), 2 sin(x); 1.5e+30 x
+                gap = "" if (_one_letter(b) or b.startswith("(")) and "e" not in a else " "
+            elif a.endswith(")") and (b.startswith("(") or (a.startswith("(") and _one_letter(b))):
+                gap = ""
+            else:
+                gap = " "
+            out += gap + b
+        return out
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp.is_Number and expr.exp.is_negative and expr.is_commutative:
+            return self._print_Mul(sympy.Mul(S.One, expr, evaluate=False))
+        if expr.exp is S.Half:
+            return f"sqrt({self._print(expr.base)})"
+        base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
+        if isinstance(expr.base, sympy.exp) or expr.base.is_Pow:
+            base = f"({base})"
+        exponent = self.parenthesize(expr.exp, PRECEDENCE["Pow"], strict=False)
+        if expr.exp.is_Rational and not expr.exp.is_Integer or expr.exp.is_Mul or expr.exp.is_Pow:
+            exponent = f"({self._print(expr.exp)})"
+        return f"{base}^{exponent}"
+
+    def _print_exp(self, expr):
+        arg = expr.args[0]
+        shown = self._print(arg)
+        return f"e^{shown}" if arg.is_Symbol or (arg.is_Integer and arg >= 0) else f"e^({shown})"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_sigmoid(self, expr):
+        return f"sigma({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_ImmutableDenseMatrix(self, expr):
         return "[" + ", ".join(self._print(e) for e in expr) + "]"
@@ -135,7 +254,7 @@ class TextPrinter(_ChainFactors, StrPrinter):
 
 
 def text(expr: sympy.Basic, partial: bool = False) -> str:
-    """An expression as readable text for people (JSON uses sympy_syntax instead)."""
+    """An expression as text for people (see TextPrinter; JSON and listings use sympy_syntax and python)."""
     try:
         return _text(expr, partial)
     except TypeError:  # unhashable (a mutable matrix)
@@ -145,7 +264,7 @@ def text(expr: sympy.Basic, partial: bool = False) -> str:
 @lru_cache(maxsize=8192)
 def _text(expr: sympy.Basic, partial: bool) -> str:
     """text(), remembered: a class's documents print the same expressions and values again and again."""
-    return TextPrinter({"partial": partial}).doprint(expr).replace("**", "^")
+    return TextPrinter({"partial": partial}).doprint(expr)
 
 
 def _greek(char: str) -> str:
@@ -198,17 +317,54 @@ class TexPrinter(_ChainFactors, LatexPrinter):
             return rf"\frac{{{d}{self._print(expr.expr)}}}{{{below}}}"
         return rf"\frac{{{d}}}{{{below}}}\left({self._print(expr.expr)}\right)"
 
+    def _print_Add(self, expr, order=None):
+        with self._order("none" if is_written(expr) else None):
+            return super()._print_Add(expr)
+
     def _print_Mul(self, expr):
         if _is_chain(expr):
-            return r" \cdot ".join(self._factor(a) for a in expr.args)
+            return self._chain(expr, r" \cdot ")
+        shown = tidy_factors(expr)
+        if shown is expr and not is_written(expr):
+            with self._order(None):
+                return self._words_apart(super()._print_Mul, expr)
+        negative, numerator, denominator = _mul_parts(shown)
+        if not denominator:
+            return ("- " if negative else "") + self._product(numerator)
+        top = self._product(numerator, bare=True) if numerator else "1"
+        return ("- " if negative else "") + rf"\frac{{{top}}}{{{self._product(denominator, bare=True)}}}"
+
+    def _product(self, factors: list[sympy.Expr], bare: bool = False) -> str:
+        """Factors side by side, with a \\cdot before a number or a fraction (x \\cdot 2, 3 \\cdot \\frac{1}{2}) and
+        between words (invden \\cdot num); ``bare``: a lone factor needs no brackets (a fraction's part)."""
+        if bare and len(factors) == 1:
+            return self._print(factors[0])
+        shown = [self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
+        out = shown[0]
+        for f, b in zip(factors[1:], shown[1:]):
+            dot = b[:1].isdigit() or b.startswith(("-", r"\frac")) or any(_is_word(s) for s in f.free_symbols)
+            out += (r" \cdot " if dot else " ") + b
+        return out
+
+    def _words_apart(self, print_mul, expr) -> str:
         if any(_is_word(s) for s in expr.free_symbols):  # invden num would read as one word: invden · num
             saved = self._settings["mul_symbol_latex"]
             self._settings["mul_symbol_latex"] = r" \cdot "
             try:
-                return super()._print_Mul(expr)
+                return print_mul(expr)
             finally:
                 self._settings["mul_symbol_latex"] = saved
-        return super()._print_Mul(expr)
+        return print_mul(expr)
+
+    @contextmanager
+    def _order(self, order: str | None):
+        """Print one node in this order ("none": as built), whatever its parent's was."""
+        saved = self._settings["order"]
+        self._settings["order"] = order
+        try:
+            yield
+        finally:
+            self._settings["order"] = saved
 
     def _print_HadamardProduct(self, expr):
         return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
@@ -276,13 +432,13 @@ def format_number(value, *, decimals: int | None = None, style: str = "text", di
     a Fraction, a float or an mpmath number; None prints as "". The policy, in this order:
 
     1. exact when short: an exact value whose text form has at most 12 characters is printed as it
-       is (-14, 1/2, sigmoid(1), exp(-1), sqrt(2)); 1/(1 + exp(-a)) counts as sigmoid(a);
+       is (-14, 1/2, sigma(1), e^(-1), sqrt(2)); 1/(1 + exp(-a)) counts as sigma(a);
     2. else rounded to ``decimals`` when the problem asks for it, zeros kept as the seeds write them
        (0.73, -0.20; never -0.00);
     3. else ``digits`` (4) significant digits, trailing zeros dropped (0.7311, 1.546, 0.0009118,
        12346), in scientific notation below 1e-4 and from 1e6 on (1.235e-5, 1.235 \\times 10^{-5}).
 
-    style "text" prints readable text (sigmoid(1), 1/2, -0.20, e notation); style "latex" prints
+    style "text" prints readable text (sigma(1), 1/2, -0.20, e notation); style "latex" prints
     math-mode LaTeX through the same printer as every other formula (\\sigma\\left(1\\right),
     \\frac{1}{2}, -0.20, \\times 10^{...}), with ``names`` (a question's own symbols, s for the sigmoid)
     passed to the printer. A float or a SymPy Float has no exact form.
@@ -299,7 +455,7 @@ def format_number(value, *, decimals: int | None = None, style: str = "text", di
 
 
 def format_exact_and_number(value, *, decimals: int | None = None, style: str = "text", names=None) -> str:
-    """A value with its decimal beside a short irrational exact form: sigmoid(1) ≈ 0.7311.
+    """A value with its decimal beside a short irrational exact form: sigma(1) ≈ 0.7311.
 
     The same policy as format_number: a short rational is printed alone (-14, 1/2), a value with no
     short exact form is printed as a decimal (rounded to ``decimals`` when asked, else 4

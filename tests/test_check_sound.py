@@ -85,7 +85,7 @@ def test_a_decimal_key_or_a_stated_tolerance_keeps_the_tolerance():
 def test_a_huge_reading_prints():
     v = check("x", "(12345678901234567890x)^300")  # a 19200-bit coefficient: just under the reading's bit limit
     assert v.verdict == "incorrect"
-    assert v.parsed.text.startswith("2.84769297454424e+5727*x^300") and v.parsed.latex
+    assert v.parsed.text.startswith("2.84769297454424e+5727 x^300") and v.parsed.latex
     assert check("x", "(123456789012345678901234567890x)^1000").message.endswith("this power makes too large a number")
 
 
@@ -120,15 +120,15 @@ SLIPS = [
      "the derivative of tanh(u) is 1 - tanh(u)^2, not tanh(u): the function was left where its derivative belongs"),
     ("tanh(w x)^2", "2 w tanh(w x)^2", "activation in place of its derivative", "not tanh(u)"),
     ("sigmoid(w x + b)", "w sigmoid(w x + b)", "activation in place of its derivative",
-     "the derivative of sigmoid(u) is (1 - sigmoid(u))*sigmoid(u), not sigmoid(u)"),
+     "the derivative of sigma(u) is sigma(u)(1 - sigma(u)), not sigma(u)"),
     ("relu(w x)", "w relu(w x)", "activation in place of its derivative",
      "the derivative of relu(u) is 1(u > 0), not relu(u)"),
-    ("v tanh(w x + b)", "v w tanh(w x + b)", "activation in place of its derivative", "at tanh(b + w*x)"),
+    ("v tanh(w x + b)", "v w tanh(w x + b)", "activation in place of its derivative", "at tanh(b + w x)"),
     ("tanh(2 tanh(w x))", "2 w tanh(2 tanh(w x)) tanh(w x)", "activation in place of its derivative",
      "at every activation"),
     # the example: 2 tanh(u) u' where 2 tanh(u) (1 - tanh(u)^2) u' belongs
     ("tanh(w x)^2", "2 w tanh(w x)", "missing activation derivative",
-     "the derivative of tanh(u) is 1 - tanh(u)^2, and that factor is missing at tanh(w*x)"),
+     "the derivative of tanh(u) is 1 - tanh(u)^2, and that factor is missing at tanh(w x)"),
     ("tanh(x)", "tanh(x)", "function instead of derivative", "the function itself"),
     ("sin(x^2)", "cos(x^2)", "missing inner derivative", "inner derivative"),
 ]

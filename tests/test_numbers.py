@@ -24,10 +24,10 @@ DF_DW0 = -0.19661193324148185  # the neuron's df/dw0 at its point
     (sympy.Integer(-14), "-14", "-14"),
     (Fraction(1, 2), "1/2", r"\frac{1}{2}"),
     (sympy.Rational(-1, 2), "-1/2", r"- \frac{1}{2}"),
-    (sigmoid(1), "sigmoid(1)", r"\sigma\left(1\right)"),
-    (1 / (sympy.exp(-1) + 1), "sigmoid(1)", r"\sigma\left(1\right)"),  # the fine-grained neuron's f
-    (1 / (1 + sympy.E), "sigmoid(-1)", r"\sigma\left(-1\right)"),
-    (sympy.exp(-1), "exp(-1)", "e^{-1}"),
+    (sigmoid(1), "sigma(1)", r"\sigma\left(1\right)"),
+    (1 / (sympy.exp(-1) + 1), "sigma(1)", r"\sigma\left(1\right)"),  # the fine-grained neuron's f
+    (1 / (1 + sympy.E), "sigma(-1)", r"\sigma\left(-1\right)"),
+    (sympy.exp(-1), "e^(-1)", "e^{-1}"),
     (sympy.sqrt(2), "sqrt(2)", r"\sqrt{2}"),
     (sympy.Rational(123456789, 1000000007), "0.1235", "0.1235"),  # a long rational: 4 significant digits
     (sympy.exp(-1) / (sympy.exp(-1) + 1) ** 2, "0.1966", "0.1966"),  # a long exact form: the same
@@ -60,7 +60,7 @@ def test_the_policy(value, text, tex):
     (Value(None, 1.5461), 2, "1.55"),
     (Value(sympy.Integer(-14), -14.0), 2, "-14"),  # short exact beats the decimals
     (Value(sympy.Rational(1, 2), 0.5), 2, "1/2"),
-    (Value(sigmoid(1), SIGMA_1), 2, "sigmoid(1)"),
+    (Value(sigmoid(1), SIGMA_1), 2, "sigma(1)"),
 ])
 def test_decimals_when_the_problem_asks(value, decimals, text):
     assert format_number(value, decimals=decimals) == text
@@ -74,11 +74,11 @@ def test_more_digits_where_two_numbers_must_be_told_apart():
 
 
 @pytest.mark.parametrize(("value", "decimals", "text", "tex"), [
-    (Value(sigmoid(1), SIGMA_1), None, "sigmoid(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
-    (Value(1 / (sympy.exp(-1) + 1), SIGMA_1), None, "sigmoid(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
+    (Value(sigmoid(1), SIGMA_1), None, "sigma(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
+    (Value(1 / (sympy.exp(-1) + 1), SIGMA_1), None, "sigma(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
     # beside an exact form the decimal is for reading it: 4 significant digits whatever the problem rounds to
-    (Value(sigmoid(1), SIGMA_1), 2, "sigmoid(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
-    (Value(sympy.exp(-1) + 1, 1.3678794411714423), None, "exp(-1) + 1 ≈ 1.368", r"e^{-1} + 1 \approx 1.368"),
+    (Value(sigmoid(1), SIGMA_1), 2, "sigma(1) ≈ 0.7311", r"\sigma\left(1\right) \approx 0.7311"),
+    (Value(sympy.exp(-1) + 1, 1.3678794411714423), None, "e^(-1) + 1 ≈ 1.368", r"e^{-1} + 1 \approx 1.368"),
     (Value(sympy.Rational(1, 2), 0.5), None, "1/2", r"\frac{1}{2}"),
     (Value(sympy.Integer(-14), -14.0), 2, "-14", "-14"),
     (Value(None, DF_DW0), None, "-0.1966", "-0.1966"),
@@ -101,7 +101,7 @@ def test_refuses_what_is_not_a_number():
 
 # -- sigma(1) through every output -----------------------------------------------------------------
 
-F_TEXT = "sigmoid(1) ≈ 0.7311"
+F_TEXT = "sigma(1) ≈ 0.7311"
 F_TEX = r"\sigma\left(1\right) \approx 0.7311"
 POINT = ["--at", "w0=2", "--at", "w1=-3", "--at", "w2=-3", "--at", "x0=-1", "--at", "x1=-2"]
 

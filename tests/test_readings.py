@@ -151,7 +151,7 @@ def test_a_declared_variable_before_a_bracket_is_a_product():
     assert parse("ab*(x + 1)") == sympy.Symbol("ab", real=True) * (x + 1)  # an explicit product
 
 
-@pytest.mark.parametrize("typed", ["1(x >= y)", "1(x > 0)", "1(x > y)", "1(-x > 0)", "2*1(x >= y)"])
+@pytest.mark.parametrize("typed", ["1(x >= y)", "1(x > 0)", "1(x > y)", "1(-x > 0)", "2·1(x >= y)"])
 def test_the_indicator_reads_back_what_the_printer_writes(typed):
     assert text(parse(typed)) == typed
     assert parse(text(parse(typed))) == parse(typed)

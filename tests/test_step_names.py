@@ -32,7 +32,7 @@ SEED_DERIVATIONS: list[tuple[str, Callable[[], Derivation], list[str]]] = [
       "exponential and chain rules", *CHAIN_TAIL]),
     ("001 2(a) dl/dx", lambda: chain_steps(parse_program(TWO_PATHS), "x"),
      ["multivariate chain rule", "sum and power rules", "power rule", "sum and power rules", "power rule",
-      *CHAIN_TAIL]),
+      *CHAIN_TAIL, "simplification"]),  # 4x^2 x + 2x = 4x^3 + 2x
     ("004 1(a) grad xy", lambda: gradient_steps(parse("x y")),
      ["constant multiple rule", "constant multiple rule", GRADIENT]),
     ("004 1(b) grad x + y", lambda: gradient_steps(parse("x + y")), ["sum rule", "sum rule", GRADIENT]),

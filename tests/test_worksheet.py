@@ -94,8 +94,9 @@ def test_solutions_show_the_seed_answers(seed_pdfs):
     assert re.search(r"f = σ \(1\) ≈ 0\.73", answers)
     for number, name in (("-0.20", "w0"), ("-0.39", "w1"), ("0.20", "w2"), ("0.39", "x0"), ("-0.59", "x1")):
         assert re.search(rf"= {re.escape(number)}\s+∂{name}\b", answers), (number, name)
-    # 003 (1): 8(15x^2 - 1)(5x^3 - x - 1); 001 (a): 4x^3 + 2x
-    assert "= 8 15x2 - 1 5x3 - x - 1" in answers  # pdftotext drops the parentheses
+    # 003 (1): 8(5x^3 - x - 1)(15x^2 - 1), the chain's order outer'(inner)·inner' (the seed writes the same
+    # product as 8(15x^2 - 1)(5x^3 - x - 1)); 001 (a): 4x^3 + 2x
+    assert "= 8 5x3 - x - 1 15x2 - 1" in answers  # pdftotext drops the parentheses
     assert "4x3 + 2x" in answers
     # the network exercises: counts (210 and 233, both stated), the CNN's corrected count, a Hadamard product
     assert re.search(r"= 210(?!\d)", text) and re.search(r"= 233(?!\d)", text)

@@ -190,7 +190,7 @@ def _paths(problem: Problem) -> ProblemView:
                 claim = latex(d.claim, partial=d.partial)
                 parts.append(PartView("", rf"Compute ${total}$ for the instance above with the multivariate "
                                       "chain rule.", 5.0, solution=[derivation_block(d, problem.symbols)],
-                                      answer=[f"{claim} = {latex(d.result)}"]))
+                                      answer=[f"{claim} = {latex(d.shown)}"]))
     return ProblemView(problem.id, tex_text(problem.title), statement, _labels(parts))
 
 

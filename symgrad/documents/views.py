@@ -133,7 +133,7 @@ def _chain(problem: Problem) -> ProblemView:
         claim = latex(d.claim, partial=d.partial, names=names)
         parts.append(PartView("", f"Compute ${claim}$ with the chain rule.", 5.0,
                               solution=[derivation_block(d, names)],
-                              answer=[f"{claim} = {latex(d.result, names=names)}"]))
+                              answer=[f"{claim} = {latex(d.shown, names=names)}"]))
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, f"Let ${lines}$."), _labels(parts))
 
 
@@ -146,14 +146,14 @@ def _gradients(problem: Problem) -> ProblemView:
     variables = sorted(expr.free_symbols, key=lambda s: s.name)
     head = f"{latex_name(out)}\\left({', '.join(latex_name(v.name) for v in variables)}\\right)"
     fallback = f"Consider ${head} = {text_to_latex(problem.data['expression'])}$."
-    partial_rows = [f"{_partial(out, v.name)} = {latex(r, names=names)}" for v, r in zip(variables, d.result)]
+    partial_rows = [f"{_partial(out, v.name)} = {latex(r, names=names)}" for v, r in zip(variables, d.shown)]
     parts = []
     for part in problem.parts:
         if part == "partials":
             parts.append(PartView("", f"Compute the partial derivative of ${latex_name(out)}$ with respect to each "
                                   "variable.", 3.0, solution=[derivation_block(d, names)], answer=partial_rows))
         elif part == "gradient":
-            vector = latex(sympy.ImmutableMatrix([list(d.result)]), names=names)
+            vector = latex(sympy.ImmutableMatrix([list(d.shown)]), names=names)
             parts.append(PartView("", f"Write the gradient $\\nabla {latex_name(out)}$.", 2.0,
                                   solution=[Block("math", [rf"\nabla {latex_name(out)} &= {vector}"])],
                                   answer=[rf"\nabla {latex_name(out)} = {vector}"]))
@@ -172,7 +172,7 @@ def _identity(problem: Problem) -> ProblemView:
     derivative = next(s.before for s in d.steps if isinstance(s.before, sympy.Derivative))
     names = problem.symbols
     part = PartView("", "Derive it step by step.", 6.0, solution=[derivation_block(d, names)],
-                    answer=[f"{latex(derivative, names=names)} = {latex(d.result, names=names)}"])
+                    answer=[f"{latex(derivative, names=names)} = {latex(d.shown, names=names)}"])
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, tex_text(d.title)), _labels([part]))
 
 
@@ -184,7 +184,7 @@ def _derivative(problem: Problem) -> ProblemView:
     names = problem.symbols
     claim = latex(d.claim, partial=d.partial, names=names)
     part = PartView("", f"Compute ${claim}$, naming the rule you use at each step.", 5.0,
-                    solution=[derivation_block(d, names)], answer=[f"{claim} = {latex(d.result, names=names)}"])
+                    solution=[derivation_block(d, names)], answer=[f"{claim} = {latex(d.shown, names=names)}"])
     fallback = f"Consider ${text_to_latex(problem.data['expression'])}$."
     return ProblemView(problem.id, tex_text(problem.title), _statement(problem, fallback), _labels([part]))
 

@@ -20,8 +20,10 @@ from sympy import Derivative, Expr, ImmutableMatrix, Symbol
 from ..errors import SymgradError
 from ..parsing import Program, symbol
 from ..printing import format_number, text
+from ..written import plain, plus, put, times
 from .core import Derivation, Step
 from .rules import derive, diff_steps, rules_name
+from .tidy import tidy
 
 
 class _Definitions:
@@ -95,8 +97,8 @@ def _chain_steps(program: Program, wrt: str) -> Derivation:
     w, out = d.inputs[wrt], d.output
     paths = d.paths(out, w)
     multivariate = len(paths) > 1 or len(program.inputs) > 1
-    terms = [sympy.Mul(*(Derivative(a, b) for a, b in zip(p, p[1:])), evaluate=False) for p in paths]
-    chain = sympy.Add(*terms, evaluate=False) if len(terms) > 1 else (terms[0] if terms else sympy.S.Zero)
+    terms = [times(*(Derivative(a, b) for a, b in zip(p, p[1:]))) for p in paths]
+    chain = plus(*terms)
     rule = "multivariate chain rule" if len(paths) > 1 else "chain rule"
     steps = [Step(rule, Derivative(out, w), chain,
                   "sum over the paths from the output to the input of the product of partials"
@@ -108,24 +110,23 @@ def _chain_steps(program: Program, wrt: str) -> Derivation:
             if key in partials:
                 continue
             node = derive(d.defs[a], b)
-            partials[key] = node.result
-            steps.append(Step(rules_name(node), key, node.result, f"{text(a)} = {text(d.defs[a])}"))
-    values = [t.xreplace(partials) for t in terms]
+            partials[key] = plain(node.result)  # a partial in one line: as evaluated (8 f1, not 4·2 f1)
+            steps.append(Step(rules_name(node), key, partials[key], f"{text(a)} = {text(d.defs[a])}"))
+    values = [plain(put(t, partials)) for t in terms]
     if len(terms) > 1:
         for term, value in zip(terms, values):
             steps.append(Step("product of partials along a path", term, value))
-    in_names = sympy.Add(*values)
+    in_names = plus(*values)
     steps.append(Step("substitution", Derivative(out, w), in_names, "put in the partials"))
-    in_inputs = in_names.xreplace(d.full)
+    in_inputs = put(in_names, d.full)
     if in_inputs != in_names:
         names = ", ".join(f"{text(n)} = {text(d.full[n])}" for n in d.defs if n in in_names.free_symbols)
         steps.append(Step("substitution", in_names, in_inputs, f"write the intermediates in the inputs: {names}"))
     result = in_inputs
-    if not result.atoms(sympy.Function):
-        factored = sympy.factor(result)
-        if factored != result and sympy.count_ops(factored) <= sympy.count_ops(result):
-            steps.append(Step("simplification", result, factored, "factor"))
-            result = factored
+    final, how = tidy(result)
+    if text(final) != text(result):
+        steps.append(Step("simplification", result, final, how))
+        result = final
     title = f"{'∂' if multivariate else 'd'}{out.name}/{'∂' if multivariate else 'd'}{wrt} by the {rule}"
     return Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
                       resolve=d.resolve, expression=d.full[out], wrt=(wrt,), claim=Derivative(out, w)).checked()

@@ -22,6 +22,7 @@ from sympy.matrices import MatrixBase
 
 from ..errors import SymgradError
 from ..printing import format_exact_and_number, format_number, latex, sympy_syntax, tex_text, text
+from ..written import is_written, plain
 
 PRECISION = 30
 TOLERANCE = 1e-12
@@ -62,6 +63,14 @@ class Derivation:
     expression: Expr | None = None  # what was differentiated, in the inputs
     wrt: tuple[str, ...] = ()
     claim: Expr | None = None  # the left side of the one-line answer (d/dx[...], the gradient vector)
+    shown: Expr | None = None  # the result as the last step writes it (result itself is SymPy's canonical form)
+
+    def __post_init__(self):
+        """``result`` is what programs compare and grade against, in SymPy's canonical form; ``shown`` is the
+        same expression as the derivation writes it (the written order, the tidy form)."""
+        if self.shown is None:
+            object.__setattr__(self, "shown", self.result)
+        object.__setattr__(self, "result", plain(self.result))
 
     # -- rendering ------------------------------------------------------------------------
     def text(self) -> str:
@@ -85,7 +94,7 @@ class Derivation:
         """The one-line answer ``claim = result`` (with its value at the point) as a derivation."""
         if self.claim is None:
             return self
-        answer = replace(self, steps=(Step("result", self.claim, self.result),))
+        answer = replace(self, steps=(Step("result", self.claim, self.shown),))
         return answer.at(self.point) if self.point else answer
 
     def _repr_latex_(self) -> str:
@@ -240,7 +249,8 @@ def _sum_lines(expr: Expr, partial: bool, width: float, names: Mapping[str, str]
     """``= a + b`` then ``+ c`` ...: a sum broken after the term that would pass ``width``."""
     from ..printing import TexPrinter
 
-    terms = TexPrinter({"partial": partial})._as_ordered_terms(expr, order=None)
+    printer = TexPrinter({"partial": partial})
+    terms = list(expr.args) if is_written(expr) else printer._as_ordered_terms(expr, order=None)
     lines = ["= " + latex(terms[0], partial, names)]
     for term in terms[1:]:
         sign, shown = ("-", -term) if term.could_extract_minus_sign() else ("+", term)

@@ -15,8 +15,10 @@ from sympy import Derivative, Expr, S, Symbol
 
 from ..errors import StagingError
 from ..gates import BY_CLASS, FUNCTION_GATES, gate
-from ..printing import text
+from ..printing import text, tidy_factors
+from ..written import is_written, negated, plus, put, times
 from .core import Derivation, Step
+from .tidy import tidy
 
 
 @dataclass(frozen=True)
@@ -38,44 +40,72 @@ def _pending(expr: Expr, x: Symbol) -> Expr:
 
 def _node(rule: str, expr: Expr, x: Symbol, rewritten: Expr, subexprs: list[Expr], note: str = "",
           outer: str = "") -> DiffNode:
-    rewritten = rewritten.xreplace({_pending(x, x): S.One})  # dx/dx = 1 needs no step of its own
+    """One rule's node: ``rewritten`` is built unevaluated in the rule's order, and its pending derivatives
+    are put in their places as the parts are derived (see tidy.put)."""
+    rewritten = put(rewritten, {_pending(x, x): S.One})  # dx/dx = 1 needs no step of its own
     parts = tuple(derive(e, x) for e in subexprs if e != x)
-    result = rewritten.xreplace({_pending(p.expr, x): p.result for p in parts})
+    result = put(rewritten, {_pending(p.expr, x): p.result for p in parts})
     return DiffNode(rule, expr, rewritten, parts, result, note, outer)
 
 
-def _constant_factor(expr: Expr, x: Symbol) -> tuple[Expr, Expr]:
-    const = sympy.Mul(*(f for f in expr.args if not f.has(x)))
-    rest = sympy.Mul(*(f for f in expr.args if f.has(x)))
-    return const, rest
+def _split(expr: Expr, x: Symbol) -> tuple[list[Expr], list[Expr], list[Expr]]:
+    """A product's constant factors, and its numerator and denominator factors that depend on x, in the
+    order it is written (printing.tidy_factors)."""
+    const, numerator, denominator = [], [], []
+    for f in tidy_factors(expr).args:
+        if not f.has(x):
+            const.append(f)
+        elif f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+            denominator.append(f.base if f.exp == -1 else sympy.Pow(f.base, -f.exp, evaluate=False))
+        else:
+            numerator.append(f)
+    return const, numerator, denominator
 
 
 def _mul(expr: Expr, x: Symbol) -> DiffNode:
-    const, rest = _constant_factor(expr, x)
-    if const != 1:
-        return _node("constant multiple rule", expr, x, const * _pending(rest, x), [rest],
-                     f"(c·f)' = c·f' with c = {text(const)}")
-    numerator, denominator = sympy.fraction(expr)
-    if denominator.has(x) and numerator.has(x) and denominator != 1:
-        f, g = numerator, denominator
-        rewritten = (g * _pending(f, x) - f * _pending(g, x)) / g**2
+    const, numerator, denominator = _split(expr, x)
+    if const:  # c·f' with c in front
+        c = sympy.Mul(*const)
+        rest = times(*numerator, *(sympy.Pow(d, -1, evaluate=False) for d in denominator))
+        return _node("constant multiple rule", expr, x, times(c, _pending(rest, x)), [rest],
+                     f"(c·f)' = c·f' with c = {text(c)}")
+    if numerator and denominator:
+        f, g = times(*numerator), times(*denominator)
+        top = plus(times(g, _pending(f, x)), times(S.NegativeOne, f, _pending(g, x)))
+        rewritten = times(top, sympy.Pow(sympy.Pow(g, 2, evaluate=False), -1, evaluate=False))
         return _node("quotient rule", expr, x, rewritten, [f, g], "(f/g)' = (g·f' − f·g')/g²")
-    factors = list(expr.args)
-    terms = [_pending(f, x) * sympy.Mul(*(factors[:i] + factors[i + 1:])) for i, f in enumerate(factors)]
-    return _node("product rule", expr, x, sympy.Add(*terms), factors, "(f·g)' = f'·g + f·g'")
+    factors = numerator or [sympy.Pow(d, -1, evaluate=False) for d in denominator]
+    terms = [times(*(_pending(f, x) if j == i else f for j, f in enumerate(factors))) for i in range(len(factors))]
+    return _node("product rule", expr, x, plus(*terms), factors, "(f·g)' = f'·g + f·g'")
 
 
 def _add(expr: Expr, x: Symbol) -> DiffNode:
-    terms = [t for t in expr.args if t.has(x)]
-    note = "constant terms have derivative 0" if len(terms) < len(expr.args) else "(f + g)' = f' + g'"
-    return _node("sum rule", expr, x, sympy.Add(*(_pending(t, x) for t in terms)), terms, note)
+    """Term by term, in the order written; a subtracted term's derivative is subtracted."""
+    ordered = expr.args if is_written(expr) else expr.as_ordered_terms()
+    terms = [t for t in ordered if t.has(x)]
+    pending, parts, minus = [], [], False
+    for t in terms:
+        if t.could_extract_minus_sign():
+            positive = negated(t)
+            pending.append(times(S.NegativeOne, _pending(positive, x)))
+            parts.append(positive)
+            minus = True
+        else:
+            pending.append(_pending(t, x))
+            parts.append(t)
+    if len(terms) < len(expr.args):
+        note = "constant terms have derivative 0"
+    else:
+        note = "(f − g)' = f' − g'" if minus else "(f + g)' = f' + g'"
+    return _node("sum rule", expr, x, plus(*pending), parts, note)
 
 
 def _chain(rule: str, expr: Expr, x: Symbol, outer: Expr, inner: Expr, note: str) -> DiffNode:
-    """outer is d expr/d inner; if inner is x itself the rule applies directly, else with the chain rule."""
+    """outer is d expr/d inner; if inner is x itself the rule applies directly, else with the chain rule:
+    outer'(inner)·inner'."""
     if inner == x:
         return _node(rule, expr, x, outer, [], note)
-    return _node("chain rule", expr, x, outer * _pending(inner, x), [inner],
+    return _node("chain rule", expr, x, times(outer, _pending(inner, x)), [inner],
                  f"outer: {rule} with u = {text(inner)}; times du/dx", outer=rule)
 
 
@@ -83,7 +113,9 @@ def _pow(expr: Expr, x: Symbol) -> DiffNode:
     base, exponent = expr.args
     if not exponent.has(x):
         note = f"d/du u^n = n·u^(n−1) with n = {text(exponent)}"
-        return _chain("power rule", expr, x, exponent * base ** (exponent - 1), base, note)
+        lower = base if exponent - 1 == 1 else sympy.Pow(base, exponent - 1, evaluate=exponent - 1 == 0)
+        outer = times(exponent, lower) if exponent.is_Integer else exponent * base ** (exponent - 1)
+        return _chain("power rule", expr, x, outer, base, note)
     if not base.has(x):
         return _chain("exponential rule", expr, x, expr * sympy.log(base), exponent, "d/du a^u = a^u·ln a")
     rewritten = expr * (_pending(exponent, x) * sympy.log(base) + exponent * _pending(base, x) / base)
@@ -115,7 +147,7 @@ def _function(expr: Expr, x: Symbol) -> DiffNode:
     return _chain(row.rule, expr, x, outer, inner, note)
 
 
-_HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
+_HANDLERS = {"is_Add": _add, "is_Mul": _mul, "is_Pow": _pow}  # a written sum or product is one too
 
 
 def derive(expr: Expr, x: Symbol) -> DiffNode:
@@ -124,7 +156,7 @@ def derive(expr: Expr, x: Symbol) -> DiffNode:
         return DiffNode("constant rule", expr, S.Zero, (), S.Zero)
     if expr == x:
         return DiffNode("power rule", expr, S.One, (), S.One, "d/dx x = 1")
-    handler = _HANDLERS.get(type(expr).__name__)
+    handler = next((h for kind, h in _HANDLERS.items() if getattr(expr, kind)), None)
     if handler is not None:
         return handler(expr, x)
     if type(expr) in FUNCTION_GATES:
@@ -167,11 +199,11 @@ def diff_steps(expr: Expr, x: Symbol, *, simplify: bool = True) -> Derivation:
         steps.append(Step("substitution", _pending(expr, x), tree.result,
                           "put the parts' derivatives into the first line"))
     result = tree.result
-    if simplify and not result.atoms(sympy.Function):  # factor polynomials, as 8(5x^3 - x - 1)(15x^2 - 1)
-        simpler = sympy.factor(result)
-        if simpler != result and sympy.count_ops(simpler) <= sympy.count_ops(result):
-            steps.append(Step("simplification", result, simpler, "factor"))
-            result = simpler
+    if simplify:
+        final, how = tidy(result)
+        if text(final) != text(result):
+            steps.append(Step("simplification", result, final, how))
+            result = final
     variables = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
     title = f"d/d{x.name} of {text(expr)}"
     return Derivation(title, tuple(steps), result, variables, partial=len(variables) > 1,
