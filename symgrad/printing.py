@@ -129,10 +129,17 @@ def _mul_parts(expr: sympy.Mul) -> tuple[bool, list[sympy.Expr], list[sympy.Expr
     built unevaluated, else in SymPy's order: -3x/(2y) is (True, [3, x], [2, y])."""
     args = list(tidy_factors(expr).args)
     negative = False
+    if args[0].is_Mul and not _is_chain(args[0]) and _mul_parts(args[0])[0]:  # (-x)/(x + 1) is -x/(x + 1)
+        args = [*tidy_factors(args[0]).args, *args[1:]]
     if args[0].is_Number and args[0].is_negative:
         negative, args[0] = True, -args[0]
     numerator, denominator = [], []
     for a in args:
+        if numerator and a.is_Mul and not is_written(a) and not _is_chain(a):
+            inner_negative, inner_top, inner_below = _mul_parts(a)
+            if not inner_negative and not inner_top:  # 3·(1/(2 sqrt(x))) is 3/(2 sqrt(x)), not 3·1/(2 sqrt(x))
+                denominator += inner_below
+                continue
         if a.is_Pow and a.is_commutative and a.exp.is_Number and a.exp.is_negative:
             denominator.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
         elif a.is_Rational:
@@ -215,8 +222,8 @@ class TextPrinter(_ChainFactors, StrPrinter):
         if expr.exp is S.Half:
             return f"sqrt({self._print(expr.base)})"
         base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
-        if isinstance(expr.base, sympy.exp) or expr.base.is_Pow:
-            base = f"({base})"
+        if (isinstance(expr.base, sympy.exp) or expr.base.is_Pow) and not base.startswith("("):
+            base = f"({base})"  # (e^x)^2, (x^2)^2: once, not ((x^2))^2
         exponent = self.parenthesize(expr.exp, PRECEDENCE["Pow"], strict=False)
         if expr.exp.is_Rational and not expr.exp.is_Integer or expr.exp.is_Mul or expr.exp.is_Pow:
             exponent = f"({self._print(expr.exp)})"

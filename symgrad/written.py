@@ -30,10 +30,20 @@ _PLAIN = {WrittenAdd: Add, WrittenMul: Mul}
 
 
 def plus(*terms: Expr) -> Expr:
-    """terms[0] + terms[1] + ..., in this order (one term is itself, none is 0)."""
+    """terms[0] + terms[1] + ..., in this order (one term is itself, none is 0); a term that is itself a
+    sum is written out in line, as a sum added needs no brackets: (g·f' − f·g') with f' = 1 and
+    g = x^2 + 1 is x^2 + 1 − f·g', not (x^2 + 1) − f·g'."""
     if not terms:
         return S.Zero
-    return terms[0] if len(terms) == 1 else WrittenAdd(*terms, evaluate=False)
+    if len(terms) == 1:
+        return terms[0]
+    in_line = [t for term in terms for t in (_terms(term) if term.is_Add else [term])]
+    return WrittenAdd(*in_line, evaluate=False)
+
+
+def _terms(total: Expr) -> list[Expr]:
+    """A sum's terms as printed: as written, else in SymPy's order."""
+    return list(total.args) if is_written(total) else list(total.as_ordered_terms())
 
 
 def times(*factors: Expr) -> Expr:
@@ -69,10 +79,36 @@ def put(expr: Expr, parts: Mapping[Expr, Expr]) -> Expr:
         factors = [put(a, parts) for a in expr.args]
         if any(f == 0 for f in factors):
             return S.Zero
-        return times(*[f for f in factors if f != 1])
+        return _signed([f for f in factors if f != 1])
     if expr.is_Pow:
         return sympy.Pow(put(expr.base, parts), put(expr.exp, parts), evaluate=False)
     return expr.xreplace(dict(parts))
+
+
+def _signed(factors: list[Expr]) -> Expr:
+    """The product of ``factors`` with its signs in front: the minus of a factor put in (x·(-sin(x)),
+    -3·(-sin(x)), -(x)·(-2)) goes to the front and two minuses cancel, so a line reads
+    cos(x) + x sin(x), never cos(x) - x(-sin(x)) (no double negatives)."""
+    signs = [f for f in factors if _minus(f)]
+    if not signs or (len(signs) == 1 and factors[0] is signs[0]):
+        return times(*factors)  # no sign, or only one in front already
+    unsigned = [negated(f) if _minus(f) else f for f in factors]
+    unsigned = [f for f in unsigned if f != 1]
+    if len(signs) % 2 == 0:
+        return times(*unsigned)
+    first = unsigned[0] if unsigned else S.One
+    if first.is_Number:
+        return times(-first, *unsigned[1:])
+    if first.is_Mul and first.args[0].is_Number:  # 2 cos(x)·(-sin(x)) is -2 cos(x) sin(x)
+        return times(-first.args[0], *first.args[1:], *unsigned[1:])
+    return times(S.NegativeOne, *unsigned)
+
+
+def _minus(factor: Expr) -> bool:
+    """A factor written with a minus sign in front: -3, -sin(x), -(x + 1)."""
+    if factor.is_Number:
+        return bool(factor.is_negative)
+    return bool(factor.is_Mul and factor.args[0].is_Number and factor.args[0].is_negative)
 
 
 def negated(term: Expr) -> Expr:

@@ -52,7 +52,10 @@ def _split(expr: Expr, x: Symbol) -> tuple[list[Expr], list[Expr], list[Expr]]:
     """A product's constant factors, and its numerator and denominator factors that depend on x, in the
     order it is written (printing.tidy_factors)."""
     const, numerator, denominator = [], [], []
-    for f in tidy_factors(expr).args:
+    factors = list(tidy_factors(expr).args)
+    if factors[0].is_Mul and factors[0].args[0].is_Number:  # -x/(x + 1): -1 is a constant factor
+        factors = [factors[0].args[0], times(*factors[0].args[1:]), *factors[1:]]
+    for f in factors:
         if not f.has(x):
             const.append(f)
         elif f.is_Pow and f.exp.is_Number and f.exp.is_negative:
