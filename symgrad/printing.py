@@ -15,7 +15,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
-from .written import is_written, plain, times
+from .written import is_written, negated, plain, times
 
 _INDEXED = re.compile(r"^([A-Za-z])_(\d+)$")
 _LETTER_DIGITS = re.compile(r"^([A-Za-z])(\d+)$")
@@ -107,6 +107,8 @@ class _ChainFactors:
             sign, args[0] = "-", -args[0]
             if args[0] == 1 and len(args) > 1:
                 args = args[1:]
+        elif args[0].is_Mul and args[0].args[0].is_Number and args[0].args[0].is_negative:
+            sign, args[0] = "-", negated(args[0])  # -sin(u) · du/dx, not (-sin(u)) · du/dx
         shown = [self._factor(a) for a in args]
         for i, a in enumerate(args[1:], start=1):  # df/dden · (-1/den^2): a sign after a dot is bracketed
             if a.could_extract_minus_sign() and not shown[i].startswith(("(", r"\left(")):
@@ -203,6 +205,7 @@ class TextPrinter(_ChainFactors, StrPrinter):
         """Factors side by side: 2x, 2 sin(x), 2(x + 1), (x + 1)(x - 1), (x + y)z, x y; a number after
         another factor keeps its sign of multiplication (x·2)."""
         shown = [self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
+        shown[1:] = [f"({b})" if b.startswith("-") else b for b in shown[1:]]  # x(-sin(x)), not x·-sin(x)
         out = shown[0]
         for left, a, b in zip(factors, shown, shown[1:]):
             if b[0].isdigit() or b[0] in "-.":
@@ -347,6 +350,7 @@ class TexPrinter(_ChainFactors, LatexPrinter):
         if bare and len(factors) == 1:
             return self._print(factors[0])
         shown = [self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
+        shown[1:] = [rf"\left({b}\right)" if b.startswith("-") else b for b in shown[1:]]
         out = shown[0]
         for f, b in zip(factors[1:], shown[1:]):
             dot = b[:1].isdigit() or b.startswith(("-", r"\frac")) or any(_is_word(s) for s in f.free_symbols)

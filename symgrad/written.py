@@ -105,10 +105,10 @@ def _signed(factors: list[Expr]) -> Expr:
 
 
 def _minus(factor: Expr) -> bool:
-    """A factor written with a minus sign in front: -3, -sin(x), -(x + 1)."""
+    """A factor written with a minus sign in front: -3, -sin(x), -(x + 1), -sin(x)·1(x > 0)."""
     if factor.is_Number:
         return bool(factor.is_negative)
-    return bool(factor.is_Mul and factor.args[0].is_Number and factor.args[0].is_negative)
+    return bool(factor.is_Mul and _minus(factor.args[0]))
 
 
 def negated(term: Expr) -> Expr:
@@ -116,4 +116,6 @@ def negated(term: Expr) -> Expr:
     if term.is_Mul and term.args[0].is_Number and term.args[0].is_negative:
         rest = ([-term.args[0]] if term.args[0] != -1 else []) + list(term.args[1:])
         return times(*rest)
+    if term.is_Mul and _minus(term.args[0]):  # (-sin(x))·1(x > 0) is sin(x)·1(x > 0)
+        return times(negated(term.args[0]), *term.args[1:])
     return -term
