@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property, lru_cache, partial
 from typing import Any
 
 import mpmath
@@ -127,18 +127,29 @@ class Reading:
     """How an answer was read: the expression as text and LaTeX (printed when first asked for,
     since printing costs more than checking), and the reading rules applied."""
 
-    def __init__(self, expr: Expr, notes: tuple[str, ...] = ()):
+    def __init__(self, expr: Expr, notes: tuple[str, ...] = (), written: Callable[[], tuple] | None = None):
         self.expr = expr
         self.notes = notes
+        self._written = written  # the answer as typed (its order and brackets), read again when printed
+
+    @cached_property
+    def shown(self) -> Expr:
+        """The expression to echo: the answer in the order it was typed, else the expression read."""
+        if self._written is not None:
+            try:
+                return self._written()[0]
+            except SymgradError:
+                pass
+        return self.expr
 
     @cached_property
     def text(self) -> str:
-        return _text(self.expr)
+        return _text(self.shown)
 
     @cached_property
     def latex(self) -> str:
         try:
-            return latex(self.expr)
+            return latex(self.shown)
         except (ValueError, OverflowError):  # see _text
             return TexPrinter({"order": "none", "inv_trig_style": "full"}).doprint(_printable(self.expr))
 
@@ -208,7 +219,9 @@ def read_answer(answer: str | Expr, context: Context) -> tuple[Expr, Reading]:
         names = context.names or None  # no names given: every word is a variable (reading a key)
         expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False,
                            limits=READ_LIMITS)
-    shown = Reading(expr, tuple(notes))
+    typed = None if isinstance(answer, sympy.Basic) else partial(
+        read, answer, names=names, variables=context.names, latex=_is_latex(answer), limits=READ_LIMITS, written=True)
+    shown = Reading(expr, tuple(notes), typed)
     defs = {symbol(n): d for n, d in context.definitions.items()}
     for _ in range(len(defs)):  # definitions may use earlier intermediate names
         if not expr.free_symbols & set(defs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from .printing import format_exact_and_number, sympy_syntax
+from .printing import format_exact_and_number, text
 
 INSTALL = "install Graphviz to see the computation graph (sudo apt-get install graphviz)"
 
@@ -27,7 +27,7 @@ def _record(text: str) -> str:
 
 def node_label(solution, name: str) -> str:
     """The record of one value: name = definition | data value | grad gradient, numbers as the tables print them."""
-    definition = next((sympy_syntax(s.expr) for s in solution.graph.stages if s.name == name), "")
+    definition = next((text(s.written) for s in solution.graph.stages if s.name == name), "")
     cells = [_record(f"{name} = {definition}" if definition else name)]
     if solution.passes is not None:
         cells += [f"data {_record(format_exact_and_number(solution.value(name)))}",

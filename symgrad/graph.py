@@ -9,7 +9,7 @@ given afterwards by naming.py, so the shape of a graph never depends on its name
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import sympy
@@ -19,8 +19,10 @@ from sympy.printing.str import StrPrinter
 from .errors import StagingError
 from .gates import FUNCTION_GATES, gate
 from .naming import assign_names
-from .parsing import Program, natural_key, symbol
+from .parsing import Assignment, Program, natural_key, symbol
 from .parsing.program import check_name
+from .printing import text as people_text
+from .written import put
 
 Granularity = Literal["fine", "coarse"]
 GRANULARITIES = ("fine", "coarse")
@@ -37,6 +39,12 @@ class Stage:
     args: tuple[str, ...]
     params: tuple[Expr, ...]
     expr: Expr  # the definition in the symbols of args, e.g. g*z
+    shown: Expr | None = field(default=None, compare=False)  # the author's line as written, when it is this stage
+
+    @property
+    def written(self) -> Expr:
+        """The definition as outputs print it: the author's own line (num·invden) where there is one."""
+        return self.expr if self.shown is None else self.shown
 
     @property
     def label(self) -> str:
@@ -53,6 +61,12 @@ class Graph:
     output: str
     symbols: Mapping[str, Symbol] = field(repr=False)  # every node's name -> its SymPy symbol
     source: Expr = field(repr=False)  # the whole computation in the inputs alone
+    shown: Expr | None = field(default=None, repr=False, compare=False)  # the source as the author wrote it
+
+    @property
+    def written(self) -> Expr:
+        """The whole computation as outputs print it: in the author's order where it came from text."""
+        return self.source if self.shown is None else self.shown
 
     def stage(self, name: str) -> Stage:
         for s in self.stages:
@@ -134,7 +148,7 @@ class _Stager:
             handler = _Stager._function if type(expr) in FUNCTION_GATES else None
         if handler is None:
             raise StagingError(
-                f"cannot stage '{expr.func.__name__}' in {sympy.sstr(expr)}: no gate for it"
+                f"cannot stage '{expr.func.__name__}' in {people_text(expr)}: no gate for it"
             )
         ref = handler(self, expr)
         self.memo[expr] = ref
@@ -245,7 +259,7 @@ class _Stager:
             return self.emit(op, tuple(self.node(a) for a in variable), consts)
         if any(not self.constant(a) for a in expr.args[1:]):  # elu(x, a): the slope a is the gate's constant
             raise StagingError(f"{op}: every argument after the first must be a number, not "
-                               f"{sympy.sstr(expr.args[1])}")
+                               f"{people_text(expr.args[1])}")
         return self.emit(op, (self.node(expr.args[0]),), tuple(expr.args[1:]))
 
     HANDLERS = {"Add": _add, "Mul": _mul, "Pow": _pow}
@@ -356,7 +370,7 @@ def stage_expression(
         raise StagingError(f"{expr!s} is not a finite scalar expression")
     inputs = _inputs_of(expr, free)
     if not inputs:
-        raise StagingError(f"{sympy.sstr(expr)} has no variables to differentiate with respect to")
+        raise StagingError(f"{people_text(expr)} has no variables to differentiate with respect to")
     stager = _Stager(granularity, {})
     ref = stager.node(expr)
     raw = list(stager.stages)
@@ -380,6 +394,8 @@ def stage_program(
     stager = _Stager(granularity, known)
     fixed: dict[int, str] = {}
     full: dict[Symbol, Expr] = {}
+    written: dict[Symbol, Expr] = {}  # each name's full expression as the author wrote it
+    lines: dict[int, Assignment] = {}
     for line in program.assignments:
         ref = stager.node(line.expr) if line.expr.free_symbols else None
         if ref is None:
@@ -389,11 +405,17 @@ def stage_program(
             stager.stages.append(RawStage("id", (ref if isinstance(ref, str) else fixed[ref],), ()))
             ref = len(stager.stages) - 1
         fixed[ref] = line.name
+        lines[ref] = line
         stager.memo[symbol(line.name)] = ref
         full[symbol(line.name)] = line.expr.xreplace(full)
+        written[symbol(line.name)] = put(line.shown if line.shown is not None else line.expr, written)
     output_ref = next(r for r, n in fixed.items() if n == program.output)
     source = full[symbol(program.output)]
-    return _finish(stager.stages, inputs, output_ref, source, names, fixed=fixed)
+    graph = _finish(stager.stages, inputs, output_ref, source, names, fixed=fixed)
+    # a line that is one stage prints as the author wrote it
+    stages = tuple(replace(s, shown=lines[i].shown) if i in lines and lines[i].expr == s.expr else s
+                   for i, s in enumerate(graph.stages))
+    return replace(graph, stages=stages, shown=written[symbol(program.output)])
 
 
 def _finish(raw, inputs, output_ref, source, names, fixed) -> Graph:

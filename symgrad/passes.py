@@ -20,6 +20,7 @@ from sympy import Expr, Float, S
 from .errors import EvaluationError
 from .gates import gate
 from .graph import Graph
+from .printing import text as people_text
 
 PRECISION = 30  # digits for the float pass
 EXACT_LIMIT = 200  # above this many tree nodes an exact value is no longer kept (it would not be read)
@@ -105,7 +106,7 @@ def _approx(expr: Expr, where: str | Callable[[], str]) -> Float:
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise EvaluationError(f"{where} is undefined at this point (division by zero or an infinite value)")
     if not value.is_real:
-        raise EvaluationError(f"{where} is not a real number at this point (it is {sympy.sstr(expr)})")
+        raise EvaluationError(f"{where} is not a real number at this point (it is {people_text(expr)})")
     if not value.is_Float:
         value = Float(value, PRECISION)
     if not math.isfinite(float(value)):
@@ -163,7 +164,7 @@ def run(graph: Graph, point: Mapping[str, Number]) -> Passes:
         exact = number if _is_exact(number) else None
         ev.bind(name, exact, _approx(number, f"input {name}"), 1)
     for s in graph.stages:
-        exact, approx, size = ev.evaluate(s.expr, list(s.args), lambda s=s: f"stage {s.name} = {sympy.sstr(s.expr)}")
+        exact, approx, size = ev.evaluate(s.expr, list(s.args), lambda s=s: f"stage {s.name} = {people_text(s.expr)}")
         ev.bind(s.name, exact, approx, size)
     values = {n: ev.value(n) for n in (*graph.inputs, *(s.name for s in graph.stages))}
 
@@ -186,7 +187,7 @@ def run(graph: Graph, point: Mapping[str, Number]) -> Passes:
             # the nodes d reads, from its few free symbols: not a scan of all the stage's args per edge,
             # which is quadratic in a wide dot product
             names = [n for sym in d.free_symbols if (n := name_of.get(sym)) in uses for _ in range(uses[n])]
-            where = lambda s=s, arg=arg, d=d: f"the local derivative d{s.name}/d{arg} = {sympy.sstr(d)}"  # noqa: E731
+            where = lambda s=s, arg=arg, d=d: f"the local derivative d{s.name}/d{arg} = {people_text(d)}"  # noqa: E731
             exact, approx, size = ev.evaluate(d, names, where)
             local_values[(s.name, arg)] = Value(exact, float(approx))
             grads_approx[arg] = grads_approx[arg] + upstream_approx * approx

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -13,9 +13,9 @@ from .codegen import python_listing
 from .errors import SymgradError
 from .graph import Granularity, Graph, stage_expression, stage_program
 from .numeric import Check, check
-from .parsing import is_program, parse, parse_program
+from .parsing import as_written, is_program, parse, parse_program
 from .passes import Local, Number, Passes, Value, local_derivatives, run, symbolic_gradient, to_number
-from .printing import format_exact_and_number, format_number, latex, latex_name, sympy_syntax
+from .printing import format_exact_and_number, format_number, latex, latex_name, sympy_syntax, text
 from .steps import Derivation, backprop_steps
 
 
@@ -30,7 +30,8 @@ def to_graph(
     if isinstance(source, str):
         if is_program(source):
             return stage_program(parse_program(source), names=names, granularity=granularity or "coarse")
-        return stage_expression(parse(source), names=names, granularity=granularity or "fine")
+        graph = stage_expression(parse(source), names=names, granularity=granularity or "fine")
+        return replace(graph, shown=as_written(source))
     if isinstance(source, sympy.Basic):
         return stage_expression(source, names=names, granularity=granularity or "fine")
     raise SymgradError(f"expected text or a SymPy expression, got {type(source).__name__}")
@@ -124,14 +125,14 @@ class Solution:
         """A readable forward/backward table."""
         g = self.graph
         out = g.output
-        lines = [f"{out}({', '.join(g.inputs)}) = {sympy_syntax(g.source)}"]
+        lines = [f"{out}({', '.join(g.inputs)}) = {text(g.written)}"]
         if self.point:
-            lines.append("at " + ", ".join(f"{n} = {sympy_syntax(self.point[n])}" for n in g.inputs))
+            lines.append("at " + ", ".join(f"{n} = {format_number(self.point[n])}" for n in g.inputs))
         rows = [("stage", "gate", "value", f"d{out}/d·")]
         for n in g.inputs:
             rows.append((n, "input", _show(self.value(n)), _show(self.grad(n))))
         for s in g.stages:
-            rows.append((f"{s.name} = {sympy_syntax(s.expr)}", s.label, _show(self.value(s.name)),
+            rows.append((f"{s.name} = {text(s.written)}", s.label, _show(self.value(s.name)),
                          _show(self.grad(s.name))))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines.append("")
@@ -145,12 +146,12 @@ class Solution:
         for edge in self.locals:
             shown = edge.value is not None and not edge.symbolic.is_Number
             tail = f" = {_show(edge.value)}" if shown else ""
-            lines.append(f"  ∂{edge.stage}/∂{edge.arg} = {sympy_syntax(edge.symbolic)}{tail}")
+            lines.append(f"  ∂{edge.stage}/∂{edge.arg} = {text(edge.symbolic)}{tail}")
         lines.append("")
         lines.append("gradient")
         for n in g.inputs:
             tail = f" = {_show(self.grad(n))}" if self.passes else ""
-            lines.append(f"  d{out}/d{n} = {sympy_syntax(self.gradient[n])}{tail}")
+            lines.append(f"  d{out}/d{n} = {text(self.gradient[n])}{tail}")
         if check_result is not None:
             verdict = "ok" if check_result.ok else "MISMATCH"
             lines.append("")
@@ -182,13 +183,13 @@ class Solution:
 
         g = self.graph
         svg = graph_svg(self)
-        head = f"<p><b>{html.escape(g.output)}({', '.join(g.inputs)}) = {html.escape(sympy_syntax(g.source))}</b>"
+        head = f"<p><b>{html.escape(g.output)}({', '.join(g.inputs)}) = {html.escape(text(g.written))}</b>"
         if self.point:
-            head += " at " + ", ".join(f"{n} = {html.escape(sympy_syntax(v))}" for n, v in self.point.items())
+            head += " at " + ", ".join(f"{n} = {html.escape(format_number(v))}" for n, v in self.point.items())
         rows = "".join(
             f"<tr><td>{html.escape(n)}</td><td>{html.escape(d)}</td><td>{html.escape(_show(self.value(n)))}</td>"
             f"<td>{html.escape(_show(self.grad(n)))}</td></tr>"
-            for n, d in [*((n, "input") for n in g.inputs), *((s.name, sympy_syntax(s.expr)) for s in g.stages)]
+            for n, d in [*((n, "input") for n in g.inputs), *((s.name, text(s.written)) for s in g.stages)]
         )
         table = (f"<table><tr><th>node</th><th>definition</th><th>value</th><th>d{html.escape(g.output)}/d·</th></tr>"
                  f"{rows}</table>")
@@ -209,7 +210,7 @@ class Solution:
         for n in g.inputs:
             rows.append(rf"${latex_name(n)}$ & {_tex(self.value(n))} \\")
         for s in g.stages:
-            rows.append(rf"${latex_name(s.name)} = {latex(s.expr)}$ & {_tex(self.value(s.name))} \\")
+            rows.append(rf"${latex_name(s.name)} = {latex(s.written)}$ & {_tex(self.value(s.name))} \\")
         rows += [r"\hline", r"\end{tabular}", ""]
         rows.append(self.backprop().latex())
         grads = [

@@ -251,7 +251,9 @@ def test_check_exit_status(args, status, first):
 def test_check_json_shows_the_reading():
     r = run("check", "x^2", "x x", "--format", "json")
     assert json.loads(r.stdout) == {"verdict": "correct", "message": "correct", "diagnosis": None,
-                                    "parsed": {"text": "x^2", "latex": "x^{2}", "notes": []}}
+                                    "parsed": {"text": "x x", "latex": "x x", "notes": []}}  # as typed
+    r = run("check", "2x cos(x^2)", "cos(x^2) (2 x) ", "--format", "json")
+    assert json.loads(r.stdout)["parsed"]["text"] == "cos(x^2)·2x"  # the order typed
 
 
 def test_batch_keeps_order_and_survives_bad_lines(tmp_path):

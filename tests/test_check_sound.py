@@ -85,7 +85,7 @@ def test_a_decimal_key_or_a_stated_tolerance_keeps_the_tolerance():
 def test_a_huge_reading_prints():
     v = check("x", "(12345678901234567890x)^300")  # a 19200-bit coefficient: just under the reading's bit limit
     assert v.verdict == "incorrect"
-    assert v.parsed.text.startswith("2.84769297454424e+5727 x^300") and v.parsed.latex
+    assert v.parsed.text == "(12345678901234567890x)^300" and v.parsed.latex  # echoed as typed
     assert check("x", "(123456789012345678901234567890x)^1000").message.endswith("this power makes too large a number")
 
 

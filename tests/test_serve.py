@@ -87,7 +87,7 @@ def test_preview_echoes_the_reading_or_the_column(server):
     r = client.post("/api/preview", json={**ask, "answer": "8(15x^2-1)(5x^3-x-1)"}).json()
     assert r == {"ok": True, "latex": r"8 \left(15 x^{2} - 1\right) \left(5 x^{3} - x - 1\right)", "notes": []}
     r = client.post("/api/preview", json={**ask, "answer": "sin x^2"}).json()
-    assert r["ok"] and r["notes"] == ["sin without parentheses applies to what follows it: sin(x**2)"]
+    assert r["ok"] and r["notes"] == ["sin without parentheses applies to what follows it: sin(x^2)"]
     r = client.post("/api/preview", json={**ask, "answer": "8(15x^2-1"}).json()
     assert r["ok"] is False and r["column"] == 10 and r["error"].startswith("column 10: unexpected end of input")
     r = client.post("/api/preview", json={"problem": "net-one-hidden", "part": "delta.1",

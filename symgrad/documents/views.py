@@ -41,7 +41,7 @@ def _partial(top: str, below: str) -> str:
 
 
 def _definitions(graph: Graph, names) -> list[str]:
-    return [f"{latex_name(s.name)} &= {latex(s.expr, names=names)}" for s in graph.stages]
+    return [f"{latex_name(s.name)} &= {latex(s.written, names=names)}" for s in graph.stages]
 
 
 def _staged(problem: Problem) -> ProblemView:
@@ -60,7 +60,7 @@ def _staged(problem: Problem) -> ProblemView:
             for a, line in zip(parse_program(source).assignments,
                                [ln for ln in source.splitlines() if "=" in ln.split("#")[0]])) + "$."
     forward_rows = [(f"{latex_name(n)}", "", value_cell(solution.value(n), names)) for n in g.inputs]
-    forward_rows += [(latex_name(s.name), latex(s.expr, names=names), value_cell(solution.value(s.name), names))
+    forward_rows += [(latex_name(s.name), latex(s.written, names=names), value_cell(solution.value(s.name), names))
                      for s in g.stages]
 
     def backprop() -> Block:
@@ -78,7 +78,7 @@ def _staged(problem: Problem) -> ProblemView:
                                   3.0, blank=graph_view(solution, "skeleton", names),
                                   solution=[Block("graph", graph_view(solution, "plain", names)),
                                             Block("math", _definitions(g, names))],
-                                  answer=[", ".join(f"{latex_name(s.name)} = {latex(s.expr, names=names)}"
+                                  answer=[", ".join(f"{latex_name(s.name)} = {latex(s.written, names=names)}"
                                                     for s in g.stages)]))
         elif part == "code":
             parts.append(PartView("", "Write code for the forward pass and for the backward pass "

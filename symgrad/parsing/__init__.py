@@ -2,9 +2,9 @@
 
 from .limits import DEFAULT_LIMITS, Limits
 from .program import Assignment, Program, is_program, natural_key, parse_program
-from .text import parse, symbol
+from .text import as_written, parse, symbol
 
 __all__ = [
     "DEFAULT_LIMITS", "Assignment", "Limits", "Program", "is_program", "natural_key",
-    "parse", "parse_program", "symbol",
+    "as_written", "parse", "parse_program", "symbol",
 ]

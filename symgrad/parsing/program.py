@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
 
 from ..errors import ParseError, ProgramError
 from .limits import DEFAULT_LIMITS, Limits
-from .text import CONSTANTS, RESERVED, parse
+from .text import CONSTANTS, RESERVED, parse, read
 
 _ASSIGN = re.compile(r"^(\s*)([^\s=+\-*/]+)(\s*)=(?!=)(.*)$")
 _IDENT = re.compile(r"^[A-Za-zα-ωΑ-Ω_][A-Za-z0-9α-ωΑ-Ω_]*$")
@@ -18,11 +18,13 @@ _IDENT = re.compile(r"^[A-Za-zα-ωΑ-Ω_][A-Za-z0-9α-ωΑ-Ω_]*$")
 
 @dataclass(frozen=True)
 class Assignment:
-    """One line of a staged program: ``name = expr``, with its 1-based line number."""
+    """One line of a staged program: ``name = expr``, with its 1-based line number and the expression as
+    written (sums and products in the order typed, for echoing it)."""
 
     name: str
     expr: sympy.Expr
     line: int
+    shown: sympy.Expr | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def parse_program(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Program:
             if sym.name not in defined:
                 check_name(sym.name, line=number)
                 used.setdefault(sym.name, number)
-        assignments.append(Assignment(name, expr, number))
+        shown = read(rhs, limits=limits, variables=defined, written=True)[0]
+        assignments.append(Assignment(name, expr, number, shown))
         defined[name] = number
     if not assignments:
         raise ParseError("the program has no lines of the form 'name = expression'")

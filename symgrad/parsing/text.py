@@ -22,6 +22,8 @@ from sympy.core.parameters import distribute
 
 from ..errors import LimitError, ParseError
 from ..gates import FUNCTIONS as FUNCTION_ROWS
+from ..printing import text as people_text
+from ..written import WrittenAdd, WrittenMul, plus, times
 from .limits import DEFAULT_LIMITS, Limits
 
 # Every function name a user may type -> (SymPy constructor, min args, max args): derived from the rows of
@@ -269,7 +271,7 @@ class _Builder:
             if isinstance(node, Tree):
                 pending.extend(node.children)
         values: list = []
-        methods = _METHODS
+        methods = _METHODS[type(self)]
         for node in reversed(order):
             if not isinstance(node, Tree):
                 values.append(node)
@@ -351,7 +353,7 @@ class _Builder:
         printing.indicator writes them; < and <= turn around (1(x < y) is 1(y > x))."""
         a, op, b = _values(args)
         op = _COMPARISONS[str(op)]
-        condition = f"{sympy.sstr(a)} {op} {sympy.sstr(b)}"
+        condition = f"{people_text(a)} {op} {people_text(b)}"
         self.notes.append(f"1({condition}) is the indicator: 1 where {condition}, else 0")
         if op in ("<", "<="):
             a, b, op = b, a, op.replace("<", ">")
@@ -451,7 +453,7 @@ class _Builder:
     def bare(self, func: Token, arg):
         result = self._apply(func, [arg])
         name = _function_name(func)
-        self.notes.append(f"{name} without parentheses applies to what follows it: {sympy.sstr(result)}")
+        self.notes.append(f"{name} without parentheses applies to what follows it: {people_text(result)}")
         return result
 
     def powcall(self, func: Token, *args):
@@ -547,7 +549,7 @@ class _Builder:
         if exponent.is_number and not exponent.is_Number:
             size = exponent.evalf(15)
             if size.is_real and abs(size) > limits.max_power:
-                raise LimitError(f"the exponent {sympy.sstr(exponent)} is too large", _column(op))
+                raise LimitError(f"the exponent {people_text(exponent)} is too large", _column(op))
         # the number SymPy would compute at once: a rational base, or the coefficient of a product, which an
         # integer power distributes over ((3x)^1000 is 3^1000 x^1000, and ((3x)^1000)^1000 far more)
         coefficient = base if base.is_number else (base.as_coeff_Mul()[0] if base.is_Mul else None)
@@ -561,8 +563,65 @@ class _Builder:
 
 
 # The grammar's aliases the builder has a method for (the names of the tree's nodes).
-_METHODS = {name: f for name, f in vars(_Builder).items()
-            if callable(f) and not name.startswith("_") and name not in ("transform", "calls")}
+class _WrittenBuilder(_Builder):
+    """The same reading with every sum and product kept as written (written.WrittenAdd/WrittenMul, in
+    the order typed, brackets kept): what an output echoes of a person's expression. Only scalars:
+    matrices are read as _Builder reads them. Read after the canonical reading has accepted the text,
+    so its checks (limits, division by zero) have been made."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._open: set[int] = set()  # ids of sums and products built here and not bracketed: a chain extends them
+
+    def _chain(self, kind, a, b):
+        items = [*(a.args if isinstance(a, kind) and id(a) in self._open else (a,)), b]
+        out = (plus if kind is WrittenAdd else times)(*items)
+        self._open.add(id(out))
+        return out
+
+    def group(self, *args):
+        (inner,) = _values(args)
+        self._open.discard(id(inner))
+        return inner
+
+    def add(self, a, b):
+        if _is_matrix(a) or _is_matrix(b):
+            return super().add(a, b)
+        return self._chain(WrittenAdd, a, b)
+
+    def sub(self, a, b):
+        if _is_matrix(a) or _is_matrix(b):
+            return super().sub(a, b)
+        return self._chain(WrittenAdd, a, -b if b.is_Number else times(sympy.S.NegativeOne, b))
+
+    def mul(self, *args):
+        a, b = _values(args)
+        if _is_matrix(a) or _is_matrix(b):
+            return super().mul(a, b)
+        return self._chain(WrittenMul, a, b)
+
+    def barg(self, *factors):
+        return times(*_values(factors))
+
+    def div(self, *args):
+        a, b = _values(args)
+        if _is_matrix(a) or _is_matrix(b):
+            return super().div(a, b)
+        below = sympy.Pow(b, sympy.S.NegativeOne, evaluate=False)
+        return below if a == 1 else self._chain(WrittenMul, a, below)
+
+    def neg(self, a):
+        if _is_matrix(a):
+            return super().neg(a)
+        return -a if a.is_Number else times(sympy.S.NegativeOne, a)
+
+    def _power(self, base, exponent, op: Token):
+        return sympy.Pow(base, exponent, evaluate=False)
+
+
+_METHODS = {kind: {name: getattr(kind, name) for name in dir(kind)
+                   if callable(getattr(kind, name)) and not name.startswith("_") and name not in ("transform", "calls")}
+            for kind in (_Builder, _WrittenBuilder)}
 
 
 def _check_depth(tree: Tree, limits: Limits) -> None:
@@ -734,23 +793,30 @@ def read(
     keep_shape: bool = True,
     matrices: dict | None = None,
     no_derivatives: bool = False,
+    written: bool = False,
 ) -> tuple[sympy.Expr, list[str]]:
     """parse(), also returning the reading rules that applied (to echo with a verdict).
+
+    ``written`` gives the expression as the person wrote it (sums and products in their order and
+    brackets, see _WrittenBuilder), for outputs that echo it; the mathematics reads the canonical one.
 
     ``keep_shape`` keeps 2(x+1) and -(a+b) as written (staging follows the author's shape); a
     check does not need it, and SymPy clears its cache whenever the setting changes. Readings
     without matrices are cached: the same text is read once (SymPy expressions are immutable).
     """
+    if written:  # the canonical reading first: it refuses what cannot be read, with its message
+        read(text, names=names, variables=variables, latex=latex, limits=limits, keep_shape=keep_shape,
+             matrices=matrices, no_derivatives=no_derivatives)
     if not matrices and isinstance(text, str):
         expr, notes = _read_cached(text, None if names is None else frozenset(names), frozenset(variables), latex,
-                                   limits, keep_shape, no_derivatives)
+                                   limits, keep_shape, no_derivatives, written)
         return expr, list(notes)
-    return _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives)
+    return _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives, written)
 
 
 @lru_cache(maxsize=4096)
-def _read_cached(text, names, variables, latex, limits, keep_shape, no_derivatives):
-    expr, notes = _read(text, names, variables, latex, limits, keep_shape, None, no_derivatives)
+def _read_cached(text, names, variables, latex, limits, keep_shape, no_derivatives, written=False):
+    expr, notes = _read(text, names, variables, latex, limits, keep_shape, None, no_derivatives, written)
     return expr, tuple(notes)
 
 
@@ -769,13 +835,13 @@ def _plain_number(text: str, limits: Limits) -> sympy.Rational | None:
     return -number if m.group(1) else number
 
 
-def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives):
+def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives, written=False):
     text, notes = _answer_text(_prepare(text, limits))
     if not notes and not matrices and (number := _plain_number(text, limits)) is not None:
         return number, []
     tree = _tree(text, limits, latex)
-    builder = _Builder(frozenset(variables), limits, None if names is None else frozenset(names), matrices,
-                       no_derivatives)
+    builder = (_WrittenBuilder if written else _Builder)(
+        frozenset(variables), limits, None if names is None else frozenset(names), matrices, no_derivatives)
     builder.notes.extend(notes)
     builder.calls(tree, text)
     return _build(builder, tree, keep_shape), builder.notes
@@ -817,3 +883,9 @@ def parse(
     ``latex`` selects the LaTeX grammar.
     """
     return read(text, names=names, variables=variables, latex=latex, limits=limits)[0]
+
+
+def as_written(text: str, *, names: Iterable[str] | None = None, latex: bool = False) -> sympy.Expr:
+    """``text`` as the person wrote it: the same expression as parse() gives, its sums and products in the
+    order typed (for echoing it: a title, a table's head, "read as")."""
+    return read(text, names=names, latex=latex, written=True)[0]

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import sympy
 
 from ..errors import SymgradError
-from ..parsing import is_program, parse, parse_program
+from ..parsing import as_written, is_program, parse_program
+from ..printing import text
 from .backprop import backprop_steps
 from .chain import chain_steps, gradient_steps
 from .core import Derivation, DerivationError, Step
@@ -32,13 +33,13 @@ def differentiate(
                                    f"{', '.join(program.inputs)}")
             wrt = program.inputs[0]
         return chain_steps(program, wrt, at)
-    expr = parse(source) if isinstance(source, str) else source
+    expr = as_written(source) if isinstance(source, str) else source  # the steps follow the order typed
     variables = {s.name: s for s in expr.free_symbols}
     if wrt is None and len(variables) > 1:
         return gradient_steps(expr, at)
     if wrt is None:
         if not variables:
-            raise SymgradError(f"{sympy.sstr(expr)} has no variable to differentiate with respect to")
+            raise SymgradError(f"{text(expr)} has no variable to differentiate with respect to")
         (wrt,) = variables
     if wrt not in variables:
         symbol = sympy.Symbol(wrt, real=True)

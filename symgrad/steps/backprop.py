@@ -93,7 +93,7 @@ def _checked(key: _GraphKey) -> Derivation:
         for arg in dict.fromkeys(s.args):
             readers = consumers[arg]
             local = locals_[(s.name, arg)]
-            why = (f"backprop through {s.name} = {text(s.expr)}: "
+            why = (f"backprop through {s.name} = {text(s.written)}: "
                    f"∂{s.name}/∂{arg} = {text(local)} ({gate(s.op).rule})")
             if len(readers) == 1:
                 steps.append(Step("chain rule: upstream × local", grad(arg), term(s.name, arg), why))
@@ -103,6 +103,6 @@ def _checked(key: _GraphKey) -> Derivation:
                                   f"{arg} feeds {', '.join(readers)}: their contributions add (the seeds' +=)"))
     del defs
     adjoints = _Adjoints(graph)
-    title = f"backpropagation through {graph.output} = {text(graph.source)}"
+    title = f"backpropagation through {graph.output} = {text(graph.written)}"
     return Derivation(title, tuple(steps), sympy.S.One, tuple(graph.sym(n) for n in graph.inputs),
                       partial=True, resolve=adjoints.resolve).checked()
