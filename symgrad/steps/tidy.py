@@ -2,11 +2,14 @@
 
 The last line of a derivation is its model answer, chosen by a small policy (TIDY_FORMS): the line
 as written (when nothing is left to collect), the evaluated result and what SymPy's factor,
-together, cancel and factor_terms make of it are the candidates, and the shortest printed one wins
-(length of the people's text, ties to the earlier form, so the written order stays when no form is
-shorter): 8(15x^2 - 1)(5x^3 - x - 1) rather than 600x^5 - 160x^3 - ..., one common denominator where
-there is one, common factors taken out, never a double negative (SymPy's evaluated forms have
-none). Every candidate is the same function: the step that shows it is checked like any other.
+together, cancel, factor_terms and sqf (a square-free factorization, which keeps x^2 - 1 whole)
+make of it are the candidates, and the shortest printed one wins (length of the people's text, ties
+to the earlier form, so the written order stays when no form is shorter), except that a fraction
+within a fraction is chosen only when every form has one: 8(5x^3 - x - 1)(15x^2 - 1) rather than
+600x^5 - 160x^3 - ..., -2(x^2 + 1)/(x^2 - 1)^2 rather than (-2x^2 - 2)/(x^4 - 2x^2 + 1), one common
+denominator where there is one, common factors taken out, never a double negative (SymPy's
+evaluated forms have none). Every candidate is the same function: the step that shows it is checked
+like any other.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from collections.abc import Callable
 
 import sympy
 from sympy import Expr, S
+from sympy.matrices import MatrixBase
 
 from ..printing import text
-from ..written import plain
+from ..written import is_written, plain, plus
 
 TIDY_FORMS: tuple[tuple[str, Callable[[Expr], Expr]], ...] = (
     ("collect numbers and like terms", lambda e: e),
@@ -25,6 +29,7 @@ TIDY_FORMS: tuple[tuple[str, Callable[[Expr], Expr]], ...] = (
     ("over a common denominator", sympy.together),
     ("cancel", sympy.cancel),
     ("take out common factors", sympy.factor_terms),
+    ("factor without splitting", lambda e: sympy.sqf(sympy.cancel(e))),  # -2(x^2 + 1)/(x^2 - 1)^2
 )
 
 
@@ -34,9 +39,10 @@ def tidy(expr: Expr) -> tuple[Expr, str]:
     shorter."""
     evaluated = plain(expr)
     if collected(expr):
-        best, best_name, best_length = expr, "as written", len(text(expr))
+        best, best_name = expr, "as written"
     else:
-        best, best_name, best_length = evaluated, TIDY_FORMS[0][0], len(text(evaluated))
+        best, best_name = evaluated, TIDY_FORMS[0][0]
+    best_measure = _measure(best)
     for name, form in TIDY_FORMS[1:]:
         try:
             candidate = form(evaluated)
@@ -44,10 +50,55 @@ def tidy(expr: Expr) -> tuple[Expr, str]:
             continue
         if plain(candidate) == evaluated and best is expr:
             continue  # the written line in another order
-        length = len(text(candidate))
-        if length < best_length:
-            best, best_name, best_length = candidate, name, length
-    return best, best_name
+        measure = _measure(candidate)
+        if measure < best_measure:
+            best, best_name, best_measure = candidate, name, measure
+    return (best if best is expr else positive_first(best)), best_name
+
+
+def positive_first(expr: Expr) -> Expr:
+    """``expr`` with each sum that SymPy would print starting with a minus started by its first term
+    that has none: cos(x)^2 - sin(x)^2, not -sin(x)^2 + cos(x)^2 (the other terms keep their order)."""
+    if not expr.args or isinstance(expr, MatrixBase):
+        return expr
+    args = [positive_first(a) for a in expr.args]
+    if expr.is_Add and not is_written(expr):
+        terms = [positive_first(t) for t in expr.as_ordered_terms()]
+        first = next((i for i, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
+        if first:
+            return plus(terms[first], *terms[:first], *terms[first + 1:])
+    if args == list(expr.args):
+        return expr
+    if expr.is_Add or expr.is_Mul or expr.is_Pow:
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
+def _measure(expr: Expr) -> tuple[bool, int]:
+    """The policy's measure, smaller is better: a fraction within a fraction last, then the length of the
+    people's text."""
+    return compound(expr), len(text(expr))
+
+
+def compound(expr: Expr) -> bool:
+    """A fraction within a fraction: a quotient whose numerator or denominator is a sum with a fraction
+    in it (x(x cos(x) - x e^x sin(x)/(e^x + 1))/(e^x + 1)); a teacher puts it over one denominator."""
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Mul and any(_below(f) for f in node.args):
+            sums = [f.base if f.is_Pow else f for f in node.args]
+            if any(s.is_Add and any(_has_fraction(t) for t in s.args) for s in sums):
+                return True
+    return False
+
+
+def _below(factor: Expr) -> bool:
+    """A factor written below the fraction bar: 1/g, g^(-2), 1/sqrt(x)."""
+    return bool(factor.is_Pow and factor.exp.is_number and factor.exp.is_negative) or (
+        factor.is_Rational and factor.q != 1)
+
+
+def _has_fraction(term: Expr) -> bool:
+    return any(_below(f) for f in sympy.preorder_traversal(term))
 
 
 def collected(expr: Expr) -> bool:
