@@ -13,7 +13,7 @@ import sympy
 
 from ..codegen import python_listing
 from ..graph import Graph
-from ..parsing import parse, parse_program, symbol
+from ..parsing import as_written, parse_program, symbol
 from ..parsing.tex import text_to_latex
 from ..printing import latex, latex_name, tex_text
 from ..steps import IDENTITIES, chain_steps, gradient_steps
@@ -138,7 +138,7 @@ def _chain(problem: Problem) -> ProblemView:
 
 
 def _gradients(problem: Problem) -> ProblemView:
-    expr = parse(problem.data["expression"])
+    expr = as_written(problem.data["expression"])  # the partials' steps follow the author's order
     out = problem.data.get("function", "f")
     point = problem.data.get("point")
     names = problem.symbols
