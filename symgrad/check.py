@@ -220,7 +220,8 @@ def read_answer(answer: str | Expr, context: Context) -> tuple[Expr, Reading]:
         expr, notes = read(answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False,
                            limits=READ_LIMITS)
     typed = None if isinstance(answer, sympy.Basic) else partial(
-        read, answer, names=names, variables=context.names, latex=_is_latex(answer), limits=READ_LIMITS, written=True)
+        read, answer, names=names, variables=context.names, latex=_is_latex(answer), keep_shape=False,
+        limits=READ_LIMITS, written=True)  # keep_shape as the check read it: that reading is cached
     shown = Reading(expr, tuple(notes), typed)
     defs = {symbol(n): d for n, d in context.definitions.items()}
     for _ in range(len(defs)):  # definitions may use earlier intermediate names

@@ -835,15 +835,28 @@ def _plain_number(text: str, limits: Limits) -> sympy.Rational | None:
     return -number if m.group(1) else number
 
 
+# The checked parse trees of the latest readings: the written reading of a text the canonical reading has
+# just read builds from the same tree (the builders do not change a tree once calls() has resolved it).
+_TREES: dict[tuple, Tree] = {}
+_TREES_KEPT = 4096
+
+
 def _read(text, names, variables, latex, limits, keep_shape, matrices, no_derivatives, written=False):
     text, notes = _answer_text(_prepare(text, limits))
     if not notes and not matrices and (number := _plain_number(text, limits)) is not None:
         return number, []
-    tree = _tree(text, limits, latex)
     builder = (_WrittenBuilder if written else _Builder)(
         frozenset(variables), limits, None if names is None else frozenset(names), matrices, no_derivatives)
-    builder.notes.extend(notes)
-    builder.calls(tree, text)
+    key = (text, builder.names, builder.variables, latex, limits)
+    tree = _TREES.get(key) if written and not matrices else None
+    if tree is None:
+        tree = _tree(text, limits, latex)
+        builder.notes.extend(notes)
+        builder.calls(tree, text)
+        if not matrices:
+            if len(_TREES) >= _TREES_KEPT:
+                _TREES.pop(next(iter(_TREES)))
+            _TREES[key] = tree
     return _build(builder, tree, keep_shape), builder.notes
 
 
