@@ -137,13 +137,21 @@ def _mul_parts(expr: sympy.Mul) -> tuple[bool, list[sympy.Expr], list[sympy.Expr
         negative, args[0] = True, -args[0]
     numerator, denominator = [], []
     for a in args:
-        if numerator and a.is_Mul and not is_written(a) and not _is_chain(a):
+        if a.is_Mul and not _is_chain(a):
             inner_negative, inner_top, inner_below = _mul_parts(a)
-            if not inner_negative and not inner_top:  # 3·(1/(2 sqrt(x))) is 3/(2 sqrt(x)), not 3·1/(2 sqrt(x))
+            if inner_below:  # 3·(1/(2 sqrt(x))) is 3/(2 sqrt(x)), not 3·1/(2 sqrt(x)); a/b·c/d is a c/(b d)
+                negative ^= inner_negative
+                numerator += inner_top
                 denominator += inner_below
                 continue
         if a.is_Pow and a.is_commutative and a.exp.is_Number and a.exp.is_negative:
-            denominator.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
+            if a.exp == -1 and a.base.is_Mul and not _is_chain(a.base):  # 1/(x y): both below the bar
+                below_negative, below_top, below_below = _mul_parts(a.base)
+                negative ^= below_negative
+                denominator += below_top
+                numerator += below_below
+            else:
+                denominator.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
         elif a.is_Rational:
             if a.p != 1:
                 numerator.append(sympy.Integer(a.p))
