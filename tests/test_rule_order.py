@@ -179,6 +179,7 @@ TIDY = [
     ("x^3/3 - x^2 + x", "(x - 1)^2", "factor"),
     ("(x^2 - 1)^2", "4x^3 - 4x", "cancel"),
     ("(3x - 2)^4", "12(3x - 2)^3", "collect numbers and like terms"),
+    ("x e^(-x)", "e^(-x)(1 - x)", "take out common factors"),  # together() with no denominator is not named for one
     # no double negatives, and a sum starts with a term without a minus when it has one
     ("-3 cos(x)", "3 sin(x)", "put the parts' derivatives into the first line"),
     ("x/cos(x)", "(cos(x) + x sin(x))/cos(x)^2", "put the parts' derivatives into the first line"),
@@ -241,3 +242,9 @@ def test_every_step_without_a_pending_derivative_reads_back(expr):
         for side in (step.before, step.after):
             if not side.has(sympy.Derivative):
                 assert sympy.simplify(parse(text(side)) - plain(side)) == 0, text(side)
+
+
+def test_the_chain_notes_name_the_variable_differentiated():
+    step = differentiate("sigmoid(x y)", wrt="y").steps[0]
+    assert (step.rule, text(step.after, True), step.note) == (
+        "chain rule", "sigma(x y)(1 - sigma(x y)) · ∂/∂y[x y]", "outer: sigmoid rule with u = x y; times du/dy")

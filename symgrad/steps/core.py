@@ -492,7 +492,7 @@ def verify(step: Step, resolve: Resolver, points: list[dict], where: str) -> Non
             shown = ", ".join(f"{k} = {format_number(v)}" for k, v in point.items())
             raise DerivationError(
                 f"{where} ({step.rule}) does not hold at {shown}: "
-                f"{sympy_syntax(step.before)} = {_complex(a)} but {sympy_syntax(step.after)} = {_complex(b)}"
+                f"{text(step.before)} = {_complex(a)} but {text(step.after)} = {_complex(b)}"
             )
     if compared == 0 and sympy.expand(before - after) != 0 and sympy.simplify(before - after) != 0:
         raise DerivationError(f"{where} ({step.rule}) could not be checked at any point")

@@ -109,7 +109,7 @@ def _chain(rule: str, expr: Expr, x: Symbol, outer: Expr, inner: Expr, note: str
     if inner == x:
         return _node(rule, expr, x, outer, [], note)
     return _node("chain rule", expr, x, times(outer, _pending(inner, x)), [inner],
-                 f"outer: {rule} with u = {text(inner)}; times du/dx", outer=rule)
+                 f"outer: {rule} with u = {text(inner)}; times du/d{text(x)}", outer=rule)
 
 
 def _pow(expr: Expr, x: Symbol) -> DiffNode:
@@ -164,7 +164,7 @@ def derive(expr: Expr, x: Symbol) -> DiffNode:
         return handler(expr, x)
     if type(expr) in FUNCTION_GATES:
         return _function(expr, x)
-    raise StagingError(f"no derivative rule for '{expr.func.__name__}' in {sympy.sstr(expr)}")
+    raise StagingError(f"no derivative rule for '{expr.func.__name__}' in {text(expr)}")
 
 
 # Rules said only when nothing else is used: "power rule" for d/dx 4x^2 = 8x, as a teacher says it.

@@ -53,6 +53,8 @@ def tidy(expr: Expr) -> tuple[Expr, str]:
         measure = _measure(candidate)
         if measure < best_measure:
             best, best_name, best_measure = candidate, name, measure
+    if best_name == "over a common denominator" and not _has_fraction(best):
+        best_name = "take out common factors"  # together() with no denominator to share: sigma(x y)(... + 1(x >= y))
     return (best if best is expr else positive_first(best)), best_name
 
 
