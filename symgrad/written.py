@@ -61,9 +61,14 @@ def plain(expr: Expr) -> Expr:
     """The same expression evaluated by SymPy: canonical order, numbers and like terms collected."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(plain)
-    if not isinstance(expr, sympy.Basic) or not expr.has(WrittenAdd, WrittenMul):
+    if not isinstance(expr, sympy.Basic) or not (expr.has(WrittenAdd, WrittenMul) or _written_power(expr)):
         return expr  # nothing written: SymPy's own expression, untouched
     return _PLAIN.get(type(expr), expr.func)(*(plain(a) for a in expr.args))
+
+
+def _written_power(expr: sympy.Basic) -> bool:
+    """e^x as typed (Pow(E, x) unevaluated), which SymPy evaluates to exp(x)."""
+    return any(p.base is S.Exp1 for p in expr.atoms(sympy.Pow))
 
 
 def put(expr: Expr, parts: Mapping[Expr, Expr]) -> Expr:

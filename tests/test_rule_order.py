@@ -248,3 +248,9 @@ def test_the_chain_notes_name_the_variable_differentiated():
     step = differentiate("sigmoid(x y)", wrt="y").steps[0]
     assert (step.rule, text(step.after, True), step.note) == (
         "chain rule", "sigma(x y)(1 - sigma(x y)) · ∂/∂y[x y]", "outer: sigmoid rule with u = x y; times du/dy")
+
+
+def test_json_keeps_sympys_syntax_for_e_to_the_x():
+    """e^x as typed is SymPy's exp(x) for programs (not E**x, which SymPy does not equal to exp(x))."""
+    d = differentiate("x^2 sin(x)/(e^x + 1)").to_dict()
+    assert (d["expression"], d["steps"][5]["after"]) == ("x**2*sin(x)/(exp(x) + 1)", "exp(x)")
