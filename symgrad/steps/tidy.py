@@ -44,6 +44,8 @@ def tidy(expr: Expr) -> tuple[Expr, str]:
         best, best_name = evaluated, TIDY_FORMS[0][0]
     best_measure = _measure(best)
     for name, form in TIDY_FORMS[1:]:
+        if not _worth_trying(name, evaluated):
+            continue
         try:
             candidate = form(evaluated)
         except (sympy.PolynomialError, NotImplementedError, ValueError, TypeError):
@@ -56,6 +58,18 @@ def tidy(expr: Expr) -> tuple[Expr, str]:
     if best_name == "over a common denominator" and not _has_fraction(best):
         best_name = "take out common factors"  # together() with no denominator to share: sigma(x y)(... + 1(x >= y))
     return (best if best is expr else positive_first(best)), best_name
+
+
+def _worth_trying(name: str, expr: Expr) -> bool:
+    """Whether a form can change ``expr`` at all (each costs a class build dearly where it cannot):
+    factoring needs a polynomial or rational function (no sin, exp, sigma: those have common factors
+    taken out by factor_terms), a common denominator needs a denominator, cancelling (which expands a
+    polynomial) either."""
+    rational = not expr.atoms(sympy.Function) and not any(
+        p.is_Pow and not p.exp.is_Integer for p in sympy.preorder_traversal(expr))
+    fraction = any(_below(f) and f.free_symbols for f in sympy.preorder_traversal(expr))
+    return {"factor": rational, "factor without splitting": rational and fraction,
+            "over a common denominator": fraction, "cancel": fraction or rational}.get(name, True)
 
 
 def positive_first(expr: Expr) -> Expr:
