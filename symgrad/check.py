@@ -120,7 +120,7 @@ def _text(expr: Expr) -> str:
     try:
         return text(expr)
     except (ValueError, OverflowError):
-        return TextPrinter({"order": "none"}).doprint(_printable(expr)).replace("**", "^")
+        return TextPrinter({"order": "none"}).doprint(_printable(expr))
 
 
 class Reading:

@@ -15,7 +15,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
-from .written import is_written, negated, plain, times
+from .written import below_bar, is_written, negated, plain, times
 
 _INDEXED = re.compile(r"^([A-Za-z])_(\d+)$")
 _LETTER_DIGITS = re.compile(r"^([A-Za-z])(\d+)$")
@@ -144,14 +144,14 @@ def _mul_parts(expr: sympy.Mul) -> tuple[bool, list[sympy.Expr], list[sympy.Expr
                 numerator += inner_top
                 denominator += inner_below
                 continue
-        if a.is_Pow and a.is_commutative and a.exp.is_Number and a.exp.is_negative:
+        if below_bar(a) is not None:
             if a.exp == -1 and a.base.is_Mul and not _is_chain(a.base):  # 1/(x y): both below the bar
                 below_negative, below_top, below_below = _mul_parts(a.base)
                 negative ^= below_negative
                 denominator += below_top
                 numerator += below_below
             else:
-                denominator.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
+                denominator.append(below_bar(a))
         elif a.is_Rational:
             if a.p != 1:
                 numerator.append(sympy.Integer(a.p))
@@ -271,17 +271,22 @@ class TextPrinter(_ChainFactors, StrPrinter):
         return f"1({self._print(a)} {op} {self._print(b)})"
 
 
+def _remembered(printer, *args) -> str:
+    """``printer(*args)`` from its cache (a class's documents print the same expressions again and again),
+    or printed afresh when an argument cannot be a key (a mutable matrix)."""
+    try:
+        return printer(*args)
+    except TypeError:
+        return printer.__wrapped__(*args)
+
+
 def text(expr: sympy.Basic, partial: bool = False) -> str:
     """An expression as text for people (see TextPrinter; JSON and listings use sympy_syntax and python)."""
-    try:
-        return _text(expr, partial)
-    except TypeError:  # unhashable (a mutable matrix)
-        return _text.__wrapped__(expr, partial)
+    return _remembered(_text, expr, partial)
 
 
 @lru_cache(maxsize=8192)
 def _text(expr: sympy.Basic, partial: bool) -> str:
-    """text(), remembered: a class's documents print the same expressions and values again and again."""
     return TextPrinter({"partial": partial}).doprint(expr)
 
 
@@ -401,16 +406,12 @@ class TexPrinter(_ChainFactors, LatexPrinter):
 
 def latex(expr: sympy.Basic, partial: bool = False, names: Mapping[str, str] | None = None) -> str:
     """An expression as LaTeX (needs amsmath); ``names`` renames symbols and functions (see TexPrinter)."""
-    renamed = tuple(sorted((names or {}).items()))
-    try:
-        return _latex(expr, partial, renamed)
-    except TypeError:  # unhashable (a mutable matrix)
-        return _latex.__wrapped__(expr, partial, renamed)
+    return _remembered(_latex, expr, partial, tuple(sorted((names or {}).items())))
 
 
 @lru_cache(maxsize=8192)
 def _latex(expr: sympy.Basic, partial: bool, names: tuple[tuple[str, str], ...]) -> str:
-    """latex(), remembered (SymPy's equality tells 1 from 1.0, so a cached string is never another's)."""
+    # SymPy's equality tells 1 from 1.0, so a remembered string is never another expression's
     return TexPrinter({"partial": partial, "mat_str": "bmatrix", "mat_delim": "", "inv_trig_style": "full",
                        "names": dict(names)}).doprint(expr)
 
@@ -555,7 +556,7 @@ def _short_exact(exact) -> sympy.Expr | None:
 
 @lru_cache(maxsize=8192)
 def _short_exact_of(exact: sympy.Basic) -> sympy.Expr | None:
-    if exact is None or not isinstance(exact, sympy.Basic) or exact.has(sympy.Float) or not exact.is_number:
+    if exact.has(sympy.Float) or not exact.is_number:
         return None
     if not exact.is_Rational:
         if any(i > 4 * SHORT for i, _ in enumerate(sympy.preorder_traversal(exact))):

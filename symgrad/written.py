@@ -37,13 +37,21 @@ def plus(*terms: Expr) -> Expr:
         return S.Zero
     if len(terms) == 1:
         return terms[0]
-    in_line = [t for term in terms for t in (_terms(term) if term.is_Add else [term])]
+    in_line = [t for term in terms for t in (terms_of(term) if term.is_Add else [term])]
     return WrittenAdd(*in_line, evaluate=False)
 
 
-def _terms(total: Expr) -> list[Expr]:
-    """A sum's terms as printed: as written, else in SymPy's order."""
+def terms_of(total: Expr) -> list[Expr]:
+    """A sum's terms in the order they are printed: as written, else in SymPy's order."""
     return list(total.args) if is_written(total) else list(total.as_ordered_terms())
+
+
+def below_bar(factor: Expr) -> Expr | None:
+    """What a factor puts below a fraction bar (x^2 + 1 for 1/(x^2 + 1), x^2 for x^(-2)), or None for
+    a factor above it."""
+    if not (factor.is_Pow and factor.is_commutative and factor.exp.is_Number and factor.exp.is_negative):
+        return None
+    return factor.base if factor.exp == -1 else sympy.Pow(factor.base, -factor.exp, evaluate=False)
 
 
 def times(*factors: Expr) -> Expr:

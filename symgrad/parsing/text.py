@@ -562,10 +562,10 @@ class _Builder:
         return sympy.Pow(base, exponent)
 
 
-# The grammar's aliases the builder has a method for (the names of the tree's nodes).
 class _WrittenBuilder(_Builder):
     """The same reading with every sum and product kept as written (written.WrittenAdd/WrittenMul, in
-    the order typed, brackets kept): what an output echoes of a person's expression. Only scalars:
+    the order typed; brackets kept around a product, a sum inside a sum is written in line as written.plus
+    does): what an output echoes of a person's expression. Only scalars:
     matrices are read as _Builder reads them. Read after the canonical reading has accepted the text,
     so its checks (limits, division by zero) have been made."""
 
@@ -619,6 +619,7 @@ class _WrittenBuilder(_Builder):
         return sympy.Pow(base, exponent, evaluate=False)
 
 
+# Each builder's methods by the grammar alias they build (the names of the tree's nodes).
 _METHODS = {kind: {name: getattr(kind, name) for name in dir(kind)
                    if callable(getattr(kind, name)) and not name.startswith("_") and name not in ("transform", "calls")}
             for kind in (_Builder, _WrittenBuilder)}

@@ -23,7 +23,7 @@ from ..printing import format_number, text
 from ..written import plain, plus, put, times
 from .core import Derivation, Step
 from .rules import derive, diff_steps, rules_name
-from .tidy import tidy
+from .tidy import simplification
 
 
 class _Definitions:
@@ -123,10 +123,8 @@ def _chain_steps(program: Program, wrt: str) -> Derivation:
         names = ", ".join(f"{text(n)} = {text(d.full[n])}" for n in d.defs if n in in_names.free_symbols)
         steps.append(Step("substitution", in_names, in_inputs, f"write the intermediates in the inputs: {names}"))
     result = in_inputs
-    final, how = tidy(result)
-    if text(final) != text(result):
-        steps.append(Step("simplification", result, final, how))
-        result = final
+    last, result = simplification(result)
+    steps += last
     title = f"{'∂' if multivariate else 'd'}{out.name}/{'∂' if multivariate else 'd'}{wrt} by the {rule}"
     return Derivation(title, tuple(steps), result, tuple(d.inputs.values()), partial=multivariate,
                       resolve=d.resolve, expression=d.full[out], wrt=(wrt,), claim=Derivative(out, w)).checked()

@@ -22,7 +22,7 @@ from sympy.matrices import MatrixBase
 
 from ..errors import SymgradError
 from ..printing import format_exact_and_number, format_number, latex, sympy_syntax, tex_text, text
-from ..written import is_written, plain
+from ..written import plain, terms_of
 
 PRECISION = 30
 TOLERANCE = 1e-12
@@ -247,10 +247,8 @@ def _is_row_vector(*sides) -> bool:
 
 def _sum_lines(expr: Expr, partial: bool, width: float, names: Mapping[str, str]) -> list[str]:
     """``= a + b`` then ``+ c`` ...: a sum broken after the term that would pass ``width``."""
-    from ..printing import TexPrinter
 
-    printer = TexPrinter({"partial": partial})
-    terms = list(expr.args) if is_written(expr) else printer._as_ordered_terms(expr, order=None)
+    terms = terms_of(expr)
     lines = ["= " + latex(terms[0], partial, names)]
     for term in terms[1:]:
         sign, shown = ("-", -term) if term.could_extract_minus_sign() else ("+", term)

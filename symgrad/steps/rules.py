@@ -16,9 +16,9 @@ from sympy import Derivative, Expr, S, Symbol
 from ..errors import StagingError
 from ..gates import BY_CLASS, FUNCTION_GATES, gate
 from ..printing import text, tidy_factors
-from ..written import is_written, negated, plus, put, times
+from ..written import below_bar, negated, plus, put, terms_of, times
 from .core import Derivation, Step
-from .tidy import tidy
+from .tidy import simplification
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def _split(expr: Expr, x: Symbol) -> tuple[list[Expr], list[Expr], list[Expr]]:
     for f in factors:
         if not f.has(x):
             const.append(f)
-        elif f.is_Pow and f.exp.is_Number and f.exp.is_negative:
-            denominator.append(f.base if f.exp == -1 else sympy.Pow(f.base, -f.exp, evaluate=False))
+        elif below_bar(f) is not None:
+            denominator.append(below_bar(f))
         else:
             numerator.append(f)
     return const, numerator, denominator
@@ -84,8 +84,7 @@ def _mul(expr: Expr, x: Symbol) -> DiffNode:
 
 def _add(expr: Expr, x: Symbol) -> DiffNode:
     """Term by term, in the order written; a subtracted term's derivative is subtracted."""
-    ordered = expr.args if is_written(expr) else expr.as_ordered_terms()
-    terms = [t for t in ordered if t.has(x)]
+    terms = [t for t in terms_of(expr) if t.has(x)]
     pending, parts, minus = [], [], False
     for t in terms:
         if t.could_extract_minus_sign():
@@ -203,10 +202,8 @@ def diff_steps(expr: Expr, x: Symbol, *, simplify: bool = True) -> Derivation:
                           "put the parts' derivatives into the first line"))
     result = tree.result
     if simplify:
-        final, how = tidy(result)
-        if text(final) != text(result):
-            steps.append(Step("simplification", result, final, how))
-            result = final
+        last, result = simplification(result)
+        steps += last
     variables = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
     title = f"d/d{x.name} of {text(expr)}"
     return Derivation(title, tuple(steps), result, variables, partial=len(variables) > 1,

@@ -22,6 +22,7 @@ from sympy.matrices import MatrixBase
 
 from ..printing import text
 from ..written import is_written, plain, plus
+from .core import Step
 
 TIDY_FORMS: tuple[tuple[str, Callable[[Expr], Expr]], ...] = (
     ("collect numbers and like terms", lambda e: e),
@@ -31,6 +32,14 @@ TIDY_FORMS: tuple[tuple[str, Callable[[Expr], Expr]], ...] = (
     ("take out common factors", sympy.factor_terms),
     ("factor without splitting", lambda e: sympy.sqf(sympy.cancel(e))),  # -2(x^2 + 1)/(x^2 - 1)^2
 )
+
+
+def simplification(result: Expr) -> tuple[list[Step], Expr]:
+    """The last step of a derivation, if the tidy form differs from ``result`` as printed, and the answer."""
+    final, how = tidy(result)
+    if text(final) == text(result):
+        return [], result
+    return [Step("simplification", result, final, how)], final
 
 
 def tidy(expr: Expr) -> tuple[Expr, str]:
