@@ -215,3 +215,36 @@ class silu(_Defined):  # noqa: N801
 
 OUR_FUNCTIONS = {f.__name__: f for f in (sigmoid, relu, softplus, elu, leaky_relu, gelu, silu)}
 """Names SymPy would not know, for reading back our own SymPy-syntax output."""
+
+
+class DerivativeAt(Expr):
+    """d/dt g(t) at t = a, the derivative of ``g`` at the point ``a``: a derivation's claim (df/dx of a
+    whole program) as its checks compare it. evaluate.py values it by central differences, an
+    independent computation that needs no symbolic derivative; ``doit`` gives it exactly. ``of``
+    makes d expr/d x at x itself (t = a = x: no copy of expr); such a derivative is made exact by
+    ``doit`` before x is given a number (a number in t's place would be no derivative: refused)."""
+
+    is_commutative = True
+
+    def __new__(cls, g: Expr, t: sympy.Symbol, a: Expr):
+        if not isinstance(t, sympy.Symbol):
+            raise TypeError(f"a derivative at a point needs a variable, not {t}: take its doit() first")
+        return Expr.__new__(cls, g, t, a)
+
+    @classmethod
+    def of(cls, expr: Expr, var: sympy.Symbol) -> DerivativeAt:
+        """d expr / d var, at var itself (each point of a check puts its own value for var)."""
+        return cls(expr, var, var)
+
+    @property
+    def free_symbols(self) -> set:
+        g, t, a = self.args
+        return (g.free_symbols - {t}) | a.free_symbols
+
+    def doit(self, **hints) -> Expr:
+        g, t, a = self.args
+        derivative = sympy.diff(g, t)
+        return derivative if a == t else derivative.xreplace({t: a})
+
+    def _eval_evalf(self, prec):
+        return self.doit()._eval_evalf(prec)

@@ -78,6 +78,41 @@ def test_a_wrong_backprop_claim_is_caught():
         Derivation("bad", (bad_step,), Integer(1), good.variables, resolve=good.resolve).checked()
 
 
+def test_a_chain_claim_is_checked_by_finite_differences():
+    """The claim df/dx of a program is compared at points with a central difference of the whole
+    expression (no symbolic derivative per student): a wrong last step is still caught."""
+    from symgrad.functions import DerivativeAt
+    from symgrad.parsing import parse_program
+    from symgrad.steps import chain_steps
+
+    good = chain_steps(parse_program("f2 = 5x^3 - x + 1\nf1 = f2 - 2\nf = 4 f1^2"), "x")
+    claim = good.resolve(good.claim)
+    assert isinstance(claim, DerivativeAt)
+    assert sympy.expand(claim.doit() - good.result) == 0  # exactly, when asked
+    wrong = Derivation("wrong", (Step("tidy", good.claim, good.result + x / 10**9),), good.result + x / 10**9,
+                       good.variables, resolve=good.resolve)
+    with pytest.raises(DerivationError, match="does not hold"):
+        wrong.checked()
+    at = good.at({"x": Integer(2)})
+    assert at.steps[0].value == 8 * 37 * 59  # 8 f1 (15x^2 - 1) at x = 2: exact, from the claim's doit
+
+
+def test_derivative_at_a_point_by_central_differences():
+    import mpmath
+
+    from symgrad.evaluate import evaluate
+    from symgrad.functions import DerivativeAt, sigmoid
+
+    for expr, var in ((sympy.sin(x**2) * sympy.exp(x), x), (sigmoid(3 * x) / (1 + x**2), x)):
+        d = DerivativeAt.of(expr, var)
+        for point in (Integer(-1) / 3, Integer(5) / 4, Integer(2)):
+            with mpmath.workdps(30):
+                got = evaluate(d, {var: mpmath.mpf(point.p) / point.q})
+            want = sympy.diff(expr, var).xreplace({var: point}).evalf(40)
+            assert abs(float(got - want)) < 1e-25 * max(1.0, abs(float(want)))
+    assert DerivativeAt.of(x**3 * sympy.Symbol("y"), x).free_symbols == {x, sympy.Symbol("y")}
+
+
 def test_backprop_steps_for_the_seed_graph():
     graph = to_graph("g = x + y\nh = g * z\nf = h + x")
     d = backprop_steps(graph, {"x": Integer(-2), "y": Integer(5), "z": Integer(-4)})

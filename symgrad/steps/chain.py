@@ -18,6 +18,7 @@ import sympy
 from sympy import Derivative, Expr, ImmutableMatrix, Symbol
 
 from ..errors import SymgradError
+from ..functions import DerivativeAt
 from ..parsing import Program, symbol
 from ..printing import format_number, text
 from ..written import plain, plus, put, times
@@ -59,17 +60,23 @@ class _Definitions:
         return [[node, *rest] for d in self.deps(node) if self.leads_to(d, target) for rest in self.paths(d, target)]
 
     def resolve(self, expr: Expr) -> Expr:
-        """Derivative(a, b): total if b is an input, else the partial of a's definition; then inputs only
-        (each side resolved once: a derivation's checks and its values at a point ask again)."""
+        """Derivative(a, b): the partial of a's definition if b is an intermediate name, the total
+        derivative of a if b is an input; then inputs only (each side resolved once: a derivation's
+        checks and its values at a point ask again). The claim, d output / d input, is a derivative at
+        a point (functions.DerivativeAt): the checks evaluate it by central differences of the whole
+        expression, an independent reference that needs no symbolic derivative of it per student (its
+        value at a point is exact, its doit); the partials, small, are differentiated by SymPy."""
         if expr not in self._resolved:
             resolved = expr.replace(lambda e: isinstance(e, Derivative), self._meaning)
-            self._resolved[expr] = resolved.xreplace(self.full).doit()
+            self._resolved[expr] = resolved.xreplace(self.full)
         return self._resolved[expr]
 
     def _meaning(self, d: Derivative) -> Expr:
         if d not in self._meanings:
             a, (b, _count) = d.expr, d.variable_count[0]
-            if b in self.defs:
+            if a == self.output and b not in self.defs:
+                self._meanings[d] = DerivativeAt.of(self.full[a], b)
+            elif b in self.defs:
                 self._meanings[d] = sympy.diff(self.defs[a], b) if a in self.defs else sympy.S.Zero
             else:
                 self._meanings[d] = sympy.diff(self.full.get(a, a), b)

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+import mpmath
 import sympy
 from sympy import Expr, Float
 from sympy.matrices import MatrixBase
 
 from ..errors import SymgradError
-from ..printing import format_exact_and_number, format_number, latex, sympy_syntax, tex_text, text
+from ..evaluate import NotReal, Undefined, Unsupported, evaluate
+from ..functions import DerivativeAt
+from ..printing import format_exact_and_number, format_number, latex, sympy_syntax, tex_text, text, thirty_digits
 from ..written import plain, terms_of
 
 PRECISION = 30
@@ -128,8 +131,9 @@ class Derivation:
         """This derivation after every step has been verified; raises DerivationError otherwise."""
         probes = [e for s in self.steps[:1] for e in _entries(self.resolve(s.before))]
         points = sample_points(self.variables, probes, seed)
+        known: dict = {}  # one side's value at a point: most sides are also the next step's other side
         for i, s in enumerate(self.steps, start=1):
-            verify(s, self.resolve, points, where=f"{self.title}, step {i}")
+            verify(s, self.resolve, points, where=f"{self.title}, step {i}", known=known)
         return self
 
     def at(self, point: dict[str, Expr]) -> Derivation:
@@ -145,7 +149,7 @@ def show_value(value: Expr, tex: bool = False, names: Mapping[str, str] | None =
     style = "latex" if tex else "text"
     if isinstance(value, MatrixBase):
         return f"= {latex(value, names=names) if tex else text(value)}"
-    decimal_only = format_number(value, style=style) == format_number(float(value.evalf(PRECISION)), style=style)
+    decimal_only = format_number(value, style=style) == format_number(float(thirty_digits(value)), style=style)
     relation = (r"\approx" if tex else "≈") if decimal_only and not value.is_Rational else "="
     return f"{relation} {format_exact_and_number(value, style=style, names=names)}"
 
@@ -426,20 +430,43 @@ def _shows_value(step: Step) -> bool:
 
 
 def _value(expr: Expr, subs: dict) -> Expr | None:
-    value = expr.xreplace(subs)
+    value = (expr.doit() if expr.has(DerivativeAt) else expr).xreplace(subs)
     if value.free_symbols or value.has(sympy.zoo, sympy.nan):
         return None
     return value if not value.has(sympy.Derivative) else None
 
 
 def _numeric(expr: Expr, point: dict) -> complex | None:
-    value = expr.xreplace(point).evalf(PRECISION)
+    """expr's value at the point: by the evaluation table in mpmath (fast), else by SymPy's evalf, which
+    also gives complex values and evaluates what the table has no row for; None where it has none."""
+    with mpmath.workdps(PRECISION):
+        try:
+            return complex(evaluate(expr, _mp_point(point)))
+        except (NotReal, Unsupported):
+            pass
+        except Undefined:
+            return None
+    return _evalf(expr, point)
+
+
+def _mp_point(point: dict) -> dict:
+    return {k: mpmath.mpf(v._mpf_) if isinstance(v, Float) else v for k, v in point.items()}
+
+
+def _evalf(expr: Expr, point: dict) -> complex | None:
+    value = (expr.doit() if expr.has(DerivativeAt) else expr).xreplace(point).evalf(PRECISION)
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or value.free_symbols or not value.is_number:
         return None
     try:
         return complex(value)
     except TypeError:
         return None
+
+
+def _identical(before: Expr, after: Expr) -> bool:
+    """Exactly equal, a derivative at a point included: for steps with no point to compare them at."""
+    difference = (before - after).doit()
+    return sympy.expand(difference) == 0 or sympy.simplify(difference) == 0
 
 
 def _complex(z) -> str:
@@ -467,8 +494,9 @@ def _entries(expr) -> list[Expr]:
     return list(expr) if isinstance(expr, MatrixBase) else [expr]
 
 
-def verify(step: Step, resolve: Resolver, points: list[dict], where: str) -> None:
-    """Raise DerivationError unless both sides of ``step`` agree at the points (or are identical)."""
+def verify(step: Step, resolve: Resolver, points: list[dict], where: str, known: dict | None = None) -> None:
+    """Raise DerivationError unless both sides of ``step`` agree at the points (or are identical).
+    ``known`` remembers values by (side, point number) across the steps of one derivation."""
     before, after = resolve(step.before), resolve(step.after)
     if isinstance(before, MatrixBase) or isinstance(after, MatrixBase):
         if _entries(before) == _entries(after):
@@ -481,8 +509,12 @@ def verify(step: Step, resolve: Resolver, points: list[dict], where: str) -> Non
     if before == after:
         return
     compared = 0  # at the points first: 30 digits decide at once what expanding a product takes long to
-    for point in points:
-        a, b = _numeric(before, point), _numeric(after, point)
+    known = {} if known is None else known
+    for i, point in enumerate(points):
+        for side in (before, after):
+            if (side, i) not in known:
+                known[side, i] = _numeric(side, point)
+        a, b = known[before, i], known[after, i]
         if a is None or b is None:
             continue
         compared += 1
@@ -492,5 +524,5 @@ def verify(step: Step, resolve: Resolver, points: list[dict], where: str) -> Non
                 f"{where} ({step.rule}) does not hold at {shown}: "
                 f"{text(step.before)} = {_complex(a)} but {text(step.after)} = {_complex(b)}"
             )
-    if compared == 0 and sympy.expand(before - after) != 0 and sympy.simplify(before - after) != 0:
+    if compared == 0 and not _identical(before, after):
         raise DerivationError(f"{where} ({step.rule}) could not be checked at any point")
