@@ -21,6 +21,7 @@ from .errors import EvaluationError
 from .gates import gate
 from .graph import Graph
 from .printing import text as people_text
+from .printing import thirty_digits
 
 PRECISION = 30  # digits for the float pass
 EXACT_LIMIT = 200  # above this many tree nodes an exact value is no longer kept (it would not be read)
@@ -99,7 +100,7 @@ def _where(where: str | Callable[[], str]) -> str:
 
 def _approx(expr: Expr, where: str | Callable[[], str]) -> Float:
     """expr at 30 digits; ``where`` (text, or a function making it) names expr in an error."""
-    value = expr.evalf(PRECISION) if not expr.is_Float else expr
+    value = expr if expr.is_Float else thirty_digits(expr)  # fast where it has a value; else evalf's
     if value.is_Float and math.isfinite(float(value)):
         return value  # the usual case, without asking SymPy anything more
     where = _where(where)
