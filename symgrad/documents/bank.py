@@ -60,7 +60,11 @@ class Problem:
 
     def instance(self):
         """The network's numbers (W, b, x, y): its own (weights:, b:, x:, y: in the bank) or a nice draw
-        from its seed (a variant draws the seed per student)."""
+        from its seed (a variant draws the seed per student). Drawn once per problem."""
+        return self._instance
+
+    @cached_property
+    def _instance(self):
         from ..nets import nice_instance
 
         net = self.network
@@ -503,7 +507,9 @@ def draw_problem(raw: Mapping, path: str, index: int, seed: int | str, student: 
             raise BankError(f"{path}: {err}") from None
         problem, reason = judge(concrete, path, index, constraints)
         if reason is None:
-            return replace(problem, raw=raw)
+            kept = replace(problem, raw=raw)
+            kept.__dict__.update({k: v for k, v in vars(problem).items() if k.startswith("_")})  # its passes
+            return kept
         if rejected is not None:
             rejected[constraint_of(reason)] += 1
         last = reason

@@ -207,6 +207,9 @@ def _network_instance(problem) -> str | None:
             return f"W{layer} has two identical rows"
     if any(e == 0 for m in (*weights, *(b for b in bias if b is not None), x) for e in sympy.Matrix(m)):
         return "a weight, bias or input is zero"
+    saturated = _saturated_in_floats(problem)
+    if saturated:
+        return saturated
     net, t = problem.network, problem.trace()
     for layer, name in enumerate(net.activations, start=1):
         saturation = _saturation(name)
@@ -218,6 +221,29 @@ def _network_instance(problem) -> str | None:
     for m in (*t.delta, *t.grad_w):
         if any(0 < abs(float(e)) < SMALLEST for e in m):
             return "a gradient entry is too small to grade"
+    return None
+
+
+def _saturated_in_floats(problem) -> str | None:
+    """The forward pass in floats, layer by layer, for a saturated sigmoid or tanh, before the 30-digit
+    passes of both directions: most rejected draws are rejected here, for a fraction of their cost. A
+    draw is rejected only by a margin (1e-9 of the slope) far above the floats' rounding, so the draws
+    kept are those the 30-digit test keeps, which then checks every other rule."""
+    from ..nets import ACTIVATIONS
+
+    weights, bias, x, _ = problem.instance()
+    a = [float(e) for e in x]
+    for layer, name in enumerate(problem.network.activations, start=1):
+        w, b = weights[layer - 1], bias[layer - 1]
+        z = [sum(float(w[i, j]) * a[j] for j in range(w.cols)) + (float(b[i]) if b is not None else 0.0)
+             for i in range(w.rows)]
+        saturation = _saturation(name)
+        for zi in z:
+            if saturation and saturation[0](zi) < saturation[1] * (1 - 1e-9):
+                return f"layer {layer}'s {name} is saturated (z = {zi:.3g})"
+        if name not in ACTIVATIONS:  # softmax: the 30-digit passes decide
+            return None
+        a = [float(ACTIVATIONS[name].f(sympy.Float(zi))) for zi in z]
     return None
 
 
