@@ -98,7 +98,8 @@ def main() -> None:
           [("serial", serial), (f"--jobs {jobs}", parallel)])
 
     if not (shutil.which("latexmk") and shutil.which("pdfunite")) or not args.pdf_baseline:
-        print("\nno latexmk or pdfunite: PDFs not measured")
+        print("\nPDFs not measured (" + ("--pdf-baseline 0" if shutil.which("latexmk") and shutil.which("pdfunite")
+                                          else "no latexmk or pdfunite") + ")")
     else:
         k = args.pdf_baseline
         old = run(k, 1, pdf=True, precompile=False)
